@@ -1,0 +1,110 @@
+//! The flowtag guest component: converts between the WIT types and the
+//! `flowlog` crate, which does all the work. This is the only bindgen site on
+//! the guest side.
+
+// wit-bindgen's generated export glue needs `unsafe` and `#[unsafe(no_mangle)]`.
+#![allow(unsafe_code)]
+// Generated code does not derive Debug for everything.
+#![allow(missing_debug_implementations)]
+
+use std::cell::RefCell;
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "flowtag",
+    });
+}
+
+use bindings::exports::flowtag::flowlog::processor::{Guest, GuestProcessor};
+use bindings::flowtag::flowlog::types as wit;
+
+/// The component's exported processor resource.
+pub struct Processor {
+    // WIT methods take `&self`; the processor reuses scratch buffers.
+    inner: RefCell<flowlog::Processor>,
+}
+
+impl GuestProcessor for Processor {
+    fn new(config: wit::Config) -> Result<Processor, wit::ConfigError> {
+        let config = flowlog::Config {
+            formats: config.formats,
+        };
+        match flowlog::Processor::new(&config) {
+            Ok(inner) => Ok(Processor {
+                inner: RefCell::new(inner),
+            }),
+            Err(error) => Err(config_error(error)),
+        }
+    }
+
+    fn process(&self, batch: wit::Batch) -> wit::BatchOutput {
+        let out = self.inner.borrow_mut().process(
+            &batch.data,
+            batch.first_line,
+            batch.header.as_deref(),
+        );
+        wit::BatchOutput {
+            ndjson: out.ndjson,
+            records: out.records,
+            rejected: out.rejected.into_iter().map(rejected).collect(),
+            headers: out.headers,
+            skipped: out.skipped,
+            header: out.header,
+        }
+    }
+}
+
+fn config_error(error: flowlog::ConfigError) -> wit::ConfigError {
+    match error {
+        flowlog::ConfigError::InvalidFormat { index, error, .. } => {
+            wit::ConfigError::InvalidFormat(wit::FormatError {
+                index: saturate(index),
+                token: error.token().to_owned(),
+                message: error.to_string(),
+            })
+        }
+        flowlog::ConfigError::AmbiguousFormats {
+            first,
+            second,
+            field_count,
+        } => wit::ConfigError::AmbiguousFormats(wit::AmbiguousFormats {
+            first: saturate(first),
+            second: saturate(second),
+            field_count: saturate(field_count),
+        }),
+    }
+}
+
+fn rejected(rejected: flowlog::Rejected) -> wit::Rejected {
+    wit::Rejected {
+        line: rejected.line,
+        event: rejected.event,
+        field: rejected.field,
+        value: rejected.value,
+        reason: match rejected.reason {
+            flowlog::RejectReason::FieldCount => wit::RejectReason::FieldCount,
+            flowlog::RejectReason::InvalidInteger => wit::RejectReason::InvalidInteger,
+            flowlog::RejectReason::InvalidAddress => wit::RejectReason::InvalidAddress,
+            flowlog::RejectReason::InvalidUtf8 => wit::RejectReason::InvalidUtf8,
+            flowlog::RejectReason::LineTooLong => wit::RejectReason::LineTooLong,
+            flowlog::RejectReason::InvalidHeader => wit::RejectReason::InvalidHeader,
+            flowlog::RejectReason::InvalidJson => wit::RejectReason::InvalidJson,
+        },
+        message: rejected.message,
+        raw: rejected.raw,
+    }
+}
+
+fn saturate(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// The component itself.
+pub struct Component;
+
+impl Guest for Component {
+    type Processor = Processor;
+}
+
+bindings::export!(Component with_types_in bindings);
