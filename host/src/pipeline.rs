@@ -215,18 +215,23 @@ impl<'a, W: Write> Pipeline<'a, W> {
                     return Err(anyhow!("input data arrived before its source began"));
                 };
                 self.stats.bytes += chunk.len() as u64;
-                let mut chunk = &chunk[..];
+                let mut skip = 0;
                 if state.discarding {
-                    match memchr::memchr(b'\n', chunk) {
+                    match memchr::memchr(b'\n', &chunk) {
                         None => return Ok(Ok(())),
                         Some(pos) => {
                             state.discarding = false;
                             state.next_line += 1;
-                            chunk = &chunk[pos + 1..];
+                            skip = pos + 1;
                         }
                     }
                 }
-                state.pending.extend_from_slice(chunk);
+                if state.pending.is_empty() && skip == 0 {
+                    // The common case: take the chunk over instead of copying it.
+                    state.pending = chunk;
+                } else {
+                    state.pending.extend_from_slice(&chunk[skip..]);
+                }
                 if state.pending.len() >= self.options.batch_bytes {
                     if let Err(closed) = self.flush_complete(state)? {
                         return Ok(Err(closed));

@@ -61,6 +61,10 @@ impl Runtime {
     pub fn new(wasm: &[u8], name: &str) -> Result<Runtime> {
         let mut config = Config::new();
         config.wasm_component_model(true);
+        if std::env::var_os("FLOWTAG_PERFMAP").is_some() {
+            // For `perf report` on the guest's JIT code (see BENCHMARKS.md).
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
         let component = Component::new(&engine, wasm)
             .map_err(anyhow::Error::from)

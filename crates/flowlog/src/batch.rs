@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::field::FieldKind;
 use crate::format::{self, ConfigError, Format, FormatSet};
+use crate::out::Out;
 use crate::value;
 
 /// Longest line accepted, in bytes (4 MiB). Flow-log records are far shorter;
@@ -175,38 +176,32 @@ impl Processor {
     /// previous batch's [`BatchOutput::header`]), or `None` at the start of
     /// a source.
     pub fn process(&mut self, data: &[u8], first_line: u64, header: Option<&str>) -> BatchOutput {
-        let mut out = BatchOutput {
-            // A default-format record grows by about 2.3x as JSON.
-            ndjson: Vec::with_capacity(data.len() * 5 / 2 + 64),
-            ..BatchOutput::default()
-        };
+        // A default-format record grows by about 2.3x as JSON.
+        let mut ndjson = Out::with_capacity(data.len() * 5 / 2 + 4096);
+        let mut out = BatchOutput::default();
         self.set_header(header);
+        let clean = is_clean(data);
         let mut line = first_line;
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', data) {
-            self.line(
-                &data[start..end],
-                LineRef {
-                    line,
-                    event: None,
-                    nested: false,
-                },
-                &mut out,
-            );
+            let at = LineRef {
+                line,
+                event: None,
+                nested: false,
+            };
+            self.line(data, start, end, clean, at, &mut out, &mut ndjson);
             line += 1;
             start = end + 1;
         }
         if start < data.len() {
-            self.line(
-                &data[start..],
-                LineRef {
-                    line,
-                    event: None,
-                    nested: false,
-                },
-                &mut out,
-            );
+            let at = LineRef {
+                line,
+                event: None,
+                nested: false,
+            };
+            self.line(data, start, data.len(), clean, at, &mut out, &mut ndjson);
         }
+        out.ndjson = ndjson.into_vec();
         out.header = self.header.as_ref().map(|h| h.text.clone());
         out
     }
@@ -226,8 +221,24 @@ impl Processor {
         }
     }
 
-    fn line(&mut self, raw: &[u8], at: LineRef, out: &mut BatchOutput) {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    /// Handles the line `data[start..end]`. `clean` says that all of `data`
+    /// is printable ASCII without `"` or `\\`, so the line needs neither a
+    /// UTF-8 check nor JSON escaping.
+    #[allow(clippy::too_many_arguments)]
+    fn line(
+        &mut self,
+        data: &[u8],
+        start: usize,
+        mut end: usize,
+        clean: bool,
+        at: LineRef,
+        out: &mut BatchOutput,
+        ndjson: &mut Out,
+    ) {
+        if end > start && data[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let raw = &data[start..end];
         if raw.len() > MAX_LINE_BYTES {
             let message = format!(
                 "the line is {} bytes long; the limit is {MAX_LINE_BYTES}",
@@ -241,57 +252,37 @@ impl Processor {
             );
             return;
         }
-        let Some(first) = raw.iter().position(|&b| b != b' ' && b != b'\t') else {
+        let Some(first) = raw.iter().position(|&b| !is_separator(b)) else {
             out.skipped += 1;
             return;
         };
         if raw[first] == b'{' && !at.nested {
-            self.envelope(raw, at, out);
+            self.envelope(raw, at, out, ndjson);
             return;
         }
-        let text = match std::str::from_utf8(raw) {
-            Ok(text) => text,
-            Err(error) => {
-                let message = format!(
-                    "the line is not valid UTF-8 (byte {} of the line)",
-                    error.valid_up_to() + 1
-                );
-                reject(
-                    out,
-                    at,
-                    raw,
-                    Refusal::new(RejectReason::InvalidUtf8, message),
-                );
-                return;
+        let text = if clean {
+            None
+        } else {
+            match std::str::from_utf8(raw) {
+                Ok(text) => Some(text),
+                Err(error) => {
+                    let message = format!(
+                        "the line is not valid UTF-8 (byte {} of the line)",
+                        error.valid_up_to() + 1
+                    );
+                    reject(
+                        out,
+                        at,
+                        raw,
+                        Refusal::new(RejectReason::InvalidUtf8, message),
+                    );
+                    return;
+                }
             }
         };
-        tokenize(text, &mut self.tokens);
-        if format::may_be_header(raw[first]) {
-            let tokens = self.tokens.iter().map(|&(s, e)| &text[s..e]);
-            if format::is_header(tokens.clone()) {
-                out.headers += 1;
-                let spelled: Vec<&str> = tokens.collect();
-                match Format::parse(&spelled.join(" ")) {
-                    Ok(format) => {
-                        self.header = Some(ActiveHeader {
-                            text: format.to_header(),
-                            format,
-                        });
-                    }
-                    Err(error) => {
-                        let refusal = Refusal {
-                            field: Some(error.token().to_owned()),
-                            value: None,
-                            reason: RejectReason::InvalidHeader,
-                            message: format!("header line ignored: {error}"),
-                        };
-                        // It was counted as a rejected record, not a header.
-                        out.headers -= 1;
-                        reject(out, at, raw, refusal);
-                    }
-                }
-                return;
-            }
+        tokenize(data, start + first, end, &mut self.tokens);
+        if format::may_be_header(raw[first]) && self.header_line(data, raw, at, out) {
+            return;
         }
         let count = self.tokens.len();
         let format = match &self.header {
@@ -310,14 +301,48 @@ impl Processor {
                 }
             },
         };
-        let mark = out.ndjson.len();
-        match write_record(format, text, &self.tokens, &mut out.ndjson) {
+        let mark = ndjson.pos();
+        ndjson.reserve(format.max_json_len(raw.len()));
+        match write_record(format, data, &self.tokens, text.is_none(), ndjson) {
             Ok(()) => out.records += 1,
             Err(refusal) => {
-                out.ndjson.truncate(mark);
+                ndjson.rewind(mark);
                 reject(out, at, raw, refusal);
             }
         }
+    }
+
+    /// If the tokenized line is a header line, makes it the header in force
+    /// (or rejects it) and returns true.
+    fn header_line(&mut self, data: &[u8], raw: &[u8], at: LineRef, out: &mut BatchOutput) -> bool {
+        let tokens = || {
+            self.tokens
+                .iter()
+                .map(|&(s, e)| std::str::from_utf8(&data[s..e]).unwrap_or(""))
+        };
+        if !format::is_header(tokens()) {
+            return false;
+        }
+        let spelled: Vec<&str> = tokens().collect();
+        match Format::parse(&spelled.join(" ")) {
+            Ok(format) => {
+                out.headers += 1;
+                self.header = Some(ActiveHeader {
+                    text: format.to_header(),
+                    format,
+                });
+            }
+            Err(error) => {
+                let refusal = Refusal {
+                    field: Some(error.token().to_owned()),
+                    value: None,
+                    reason: RejectReason::InvalidHeader,
+                    message: format!("header line ignored: {error}"),
+                };
+                reject(out, at, raw, refusal);
+            }
+        }
+        true
     }
 
     fn field_count_message(&self, count: usize) -> String {
@@ -336,7 +361,7 @@ impl Processor {
         }
     }
 
-    fn envelope(&mut self, raw: &[u8], at: LineRef, out: &mut BatchOutput) {
+    fn envelope(&mut self, raw: &[u8], at: LineRef, out: &mut BatchOutput, ndjson: &mut Out) {
         let envelope: Envelope<'_> = match serde_json::from_slice(raw) {
             Ok(envelope) => envelope,
             Err(error) => {
@@ -361,7 +386,11 @@ impl Processor {
                     event: Some(u32::try_from(index).unwrap_or(u32::MAX)),
                     nested: true,
                 };
-                self.line(event.message.trim_end().as_bytes(), nested, out);
+                let message = event.message.trim_end().as_bytes();
+                // `is_clean` lets `\n` through (a line end in a batch), but inside a
+                // message it is part of a value and must be escaped.
+                let clean = is_clean(message) && !message.contains(&b'\n');
+                self.line(message, 0, message.len(), clean, nested, out, ndjson);
             }
         } else if envelope.message_type.as_deref() == Some("CONTROL_MESSAGE") {
             out.skipped += 1;
@@ -370,7 +399,9 @@ impl Processor {
                 nested: true,
                 ..at
             };
-            self.line(message.trim_end().as_bytes(), nested, out);
+            let message = message.trim_end().as_bytes();
+            let clean = is_clean(message) && !message.contains(&b'\n');
+            self.line(message, 0, message.len(), clean, nested, out, ndjson);
         } else {
             let message =
                 "a JSON line needs a `message` string or a `logEvents` list (CloudWatch Logs)"
@@ -397,89 +428,228 @@ fn reject(out: &mut BatchOutput, at: LineRef, raw: &[u8], refusal: Refusal) {
     });
 }
 
-/// Splits on runs of spaces and tabs.
+/// Token separators: runs of spaces and tabs (and a stray `\r`, which
+/// would otherwise need escaping inside a value).
 #[inline]
-fn tokenize(text: &str, tokens: &mut Vec<(usize, usize)>) {
-    tokens.clear();
-    let bytes = text.as_bytes();
-    let mut start = None;
-    for (index, &byte) in bytes.iter().enumerate() {
-        let separator = byte == b' ' || byte == b'\t';
-        match (separator, start) {
-            (true, Some(s)) => {
-                tokens.push((s, index));
-                start = None;
-            }
-            (false, None) => start = Some(index),
-            _ => {}
+fn is_separator(byte: u8) -> bool {
+    byte == b' ' || byte == b'\t' || byte == b'\r'
+}
+
+/// Whether every byte is printable ASCII other than `"` and `\\`, or a line
+/// separator or tab: such input is valid UTF-8 and needs no JSON escaping.
+/// Written as a branch-free fold over blocks so that it vectorises.
+fn is_clean(data: &[u8]) -> bool {
+    data.chunks(64).all(|block| {
+        let mut dirty = false;
+        for &byte in block {
+            let printable = (0x20..0x7f).contains(&byte) && byte != b'"' && byte != b'\\';
+            let whitespace = byte == b'\n' || byte == b'\r' || byte == b'\t';
+            dirty |= !(printable | whitespace);
         }
+        !dirty
+    })
+}
+
+/// Splits `data[start..end]` into tokens, as offsets into `data`.
+///
+/// Eight bytes at a time: a word's separator bytes become a mask, and only
+/// the transitions between separators and token bytes are visited (about
+/// two per field instead of one step per byte).
+#[inline]
+fn tokenize(data: &[u8], start: usize, end: usize, tokens: &mut Vec<(usize, usize)>) {
+    tokens.clear();
+    // Bit 0 of each byte: set when that byte is a separator. The line starts
+    // as if after a separator.
+    let mut previous: u64 = 1;
+    let mut token_start = start;
+    let mut index = start;
+    while index + 8 <= end {
+        let word = data[index..index + 8]
+            .try_into()
+            .map_or(0, u64::from_le_bytes);
+        let separators = separator_bytes(word) >> 7;
+        let mut changes = separators ^ ((separators << 8) | previous);
+        while changes != 0 {
+            let bit = changes.trailing_zeros();
+            let position = index + (bit / 8) as usize;
+            if (separators >> bit) & 1 == 1 {
+                tokens.push((token_start, position));
+            } else {
+                token_start = position;
+            }
+            changes &= changes - 1;
+        }
+        previous = separators >> 56;
+        index += 8;
     }
-    if let Some(s) = start {
-        tokens.push((s, bytes.len()));
+    for (offset, &byte) in data[index..end].iter().enumerate() {
+        let separator = u64::from(is_separator(byte));
+        if separator != previous {
+            if separator == 1 {
+                tokens.push((token_start, index + offset));
+            } else {
+                token_start = index + offset;
+            }
+        }
+        previous = separator;
+    }
+    if previous == 0 {
+        tokens.push((token_start, end));
     }
 }
 
+/// The high bit of each byte of the result is set where `word` holds a
+/// space, tab or carriage return (exact: no false positives).
+#[inline]
+fn separator_bytes(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    zero_bytes(word ^ (ONES * u64::from(b' ')))
+        | zero_bytes(word ^ (ONES * u64::from(b'\t')))
+        | zero_bytes(word ^ (ONES * u64::from(b'\r')))
+}
+
+/// The high bit of each byte of the result is set where that byte of `x` is zero.
+#[inline]
+fn zero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
 /// Writes one record as a JSON object followed by `\n`, or says which field
-/// is wrong. On error `out` holds a partial object: the caller truncates it.
+/// is wrong. The caller reserved [`Format::max_json_len`] bytes and rewinds
+/// the output on error. `clean`: the tokens need no JSON escaping.
 #[inline]
 fn write_record(
     format: &Format,
-    text: &str,
+    data: &[u8],
     tokens: &[(usize, usize)],
-    out: &mut Vec<u8>,
+    clean: bool,
+    out: &mut Out,
 ) -> Result<(), Refusal> {
-    out.push(b'{');
+    out.byte(b'{');
     let mut first = true;
     for (spec, &(start, end)) in format.fields().iter().zip(tokens) {
-        let token = &text[start..end];
-        if token == "-" {
+        let token = &data[start..end];
+        if token == b"-" {
             continue;
         }
-        out.extend_from_slice(if first {
-            &spec.json_key[1..]
-        } else {
-            &spec.json_key
-        });
+        out.key(&spec.json_key, first);
         first = false;
         match spec.kind {
             FieldKind::Integer { max } => {
-                let bytes = token.as_bytes();
-                let Some(number) = value::parse_uint(bytes, max) else {
-                    let message = if value::parse_uint(bytes, u64::MAX).is_some() {
+                let Some(number) = value::parse_uint(token, max) else {
+                    let token = String::from_utf8_lossy(token).into_owned();
+                    let message = if value::parse_uint(token.as_bytes(), u64::MAX).is_some() {
                         format!("`{token}` is out of range for {} (0 to {max})", spec.name)
                     } else {
                         format!("`{token}` is not an unsigned integer")
                     };
                     return Err(Refusal {
                         field: Some(spec.name.clone()),
-                        value: Some(token.to_owned()),
+                        value: Some(token),
                         reason: RejectReason::InvalidInteger,
                         message,
                     });
                 };
-                if bytes.len() > 1 && bytes[0] == b'0' {
+                if token.len() > 1 && token[0] == b'0' {
                     // JSON forbids leading zeros: write the canonical digits.
-                    out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
+                    out.slice(itoa::Buffer::new().format(number).as_bytes());
                 } else {
-                    out.extend_from_slice(bytes);
+                    out.token(data, start, end);
                 }
             }
             FieldKind::Address => {
-                if value::parse_ip(token).is_none() {
+                let valid = match token.iter().any(|&b| b == b':') {
+                    true => std::str::from_utf8(token).is_ok_and(|t| value::parse_ip(t).is_some()),
+                    false => value::parse_ipv4(token).is_some(),
+                };
+                if !valid {
+                    let token = String::from_utf8_lossy(token).into_owned();
                     return Err(Refusal {
                         field: Some(spec.name.clone()),
-                        value: Some(token.to_owned()),
-                        reason: RejectReason::InvalidAddress,
                         message: format!("`{token}` is not an IPv4 or IPv6 address"),
+                        value: Some(token),
+                        reason: RejectReason::InvalidAddress,
                     });
                 }
-                out.push(b'"');
-                out.extend_from_slice(token.as_bytes());
-                out.push(b'"');
+                out.byte(b'"');
+                out.token(data, start, end);
+                out.byte(b'"');
             }
-            FieldKind::Text => value::push_json_string(out, token),
+            FieldKind::Text => {
+                if clean || !value::needs_escape(token) {
+                    out.byte(b'"');
+                    out.token(data, start, end);
+                    out.byte(b'"');
+                } else {
+                    // Not clean means the caller checked the line is UTF-8.
+                    let text = String::from_utf8_lossy(token);
+                    let mut escaped = Vec::with_capacity(token.len() * 2 + 2);
+                    value::push_json_string(&mut escaped, &text);
+                    out.slice(&escaped);
+                }
+            }
         }
     }
-    out.extend_from_slice(b"}\n");
+    out.byte(b'}');
+    out.byte(b'\n');
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokenize_naive(data: &[u8], start: usize, end: usize) -> Vec<(usize, usize)> {
+        let mut tokens = Vec::new();
+        let mut token_start = None;
+        for index in start..end {
+            match (is_separator(data[index]), token_start) {
+                (true, Some(s)) => {
+                    tokens.push((s, index));
+                    token_start = None;
+                }
+                (false, None) => token_start = Some(index),
+                _ => {}
+            }
+        }
+        if let Some(s) = token_start {
+            tokens.push((s, end));
+        }
+        tokens
+    }
+
+    #[test]
+    fn swar_tokenizer_matches_naive() {
+        // Every string of length 0..=11 over a small alphabet, at several
+        // offsets, covers word boundaries and all separator patterns.
+        let alphabet = [b'a', b' ', b'\t', b'\r', b'-', 0x80, b'\n'];
+        let mut tokens = Vec::new();
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 40) as usize;
+            let data: Vec<u8> = (0..len)
+                .map(|i| alphabet[((state >> (i % 60)) as usize + i * 7) % alphabet.len()])
+                .collect();
+            let start = if len > 0 { (state >> 50) as usize % (len + 1) } else { 0 };
+            tokenize(&data, start, len, &mut tokens);
+            assert_eq!(tokens, tokenize_naive(&data, start, len), "{data:?} from {start}");
+        }
+    }
+
+    #[test]
+    fn clean_detection() {
+        assert!(is_clean(b"2 123 eni-1 10.0.0.1\r\n\t"));
+        assert!(!is_clean(b"a\"b"));
+        assert!(!is_clean(b"a\\b"));
+        assert!(!is_clean(b"caf\xc3\xa9"));
+        assert!(!is_clean(b"a\x01"));
+        assert!(!is_clean(b"a\x7f"));
+        let mut long = vec![b'x'; 1000];
+        long[777] = b'"';
+        assert!(!is_clean(&long));
+    }
 }

@@ -2,6 +2,7 @@
 //! users write (`${account-id}`, `account-id`, `account_id`).
 
 use crate::field::{self, FieldKind};
+use crate::out::Key;
 use thiserror::Error;
 
 /// The default (version 2) format.
@@ -17,13 +18,14 @@ pub struct FieldSpec {
     /// Whether the field is one AWS documents.
     pub known: bool,
     /// `,"account_id":` — the JSON key with its leading comma, ready to copy.
-    pub(crate) json_key: Box<[u8]>,
+    pub(crate) json_key: Key,
 }
 
 impl FieldSpec {
     /// The output key: the AWS name with `-` replaced by `_`.
     pub fn key(&self) -> &str {
-        let key = &self.json_key[2..self.json_key.len() - 2];
+        let key = self.json_key.as_bytes();
+        let key = &key[2..key.len() - 2];
         // The key was built from a `str` whose bytes were all ASCII.
         std::str::from_utf8(key).unwrap_or_default()
     }
@@ -43,6 +45,8 @@ pub struct Roles {
 pub struct Format {
     fields: Vec<FieldSpec>,
     roles: Roles,
+    /// Total length of all JSON keys, for output size bounds.
+    keys_len: usize,
 }
 
 /// Why a format string was refused.
@@ -144,15 +148,20 @@ impl Format {
                 "dstaddr" => roles.dstaddr = Some(index),
                 _ => {}
             }
-            let json_key = format!(",\"{}\":", name.replace('-', "_")).into_bytes();
+            let json_key = Key::new(&format!(",\"{}\":", name.replace('-', "_")));
             fields.push(FieldSpec {
                 kind: known.map_or(FieldKind::Text, |k| k.kind),
                 known: known.is_some(),
                 name,
-                json_key: json_key.into_boxed_slice(),
+                json_key,
             });
         }
-        Ok(Format { fields, roles })
+        let keys_len = fields.iter().map(|f| f.json_key.as_bytes().len()).sum();
+        Ok(Format {
+            fields,
+            roles,
+            keys_len,
+        })
     }
 
     /// The fields, in record order.
@@ -168,6 +177,13 @@ impl Format {
     /// Always false: a format has at least one field.
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
+    }
+
+    /// Most bytes a record of this format can take as JSON, given the
+    /// length of its line: every key, and each value quoted and escaped at
+    /// worst as `\u00XX` per byte.
+    pub(crate) fn max_json_len(&self, line_len: usize) -> usize {
+        self.keys_len + 6 * line_len + 2 * self.fields.len() + 3
     }
 
     /// Positions of fields with special roles.

@@ -18,6 +18,9 @@
 pub mod batch;
 pub mod field;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzz;
+mod out;
 pub mod value;
 
 pub use batch::{BatchOutput, Config, MAX_LINE_BYTES, Processor, RejectReason, Rejected};

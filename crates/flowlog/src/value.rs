@@ -6,11 +6,25 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// accepted: no sign, no spaces, no exponent.
 #[inline]
 pub fn parse_uint(token: &[u8], max: u64) -> Option<u64> {
+    // 19 digits cannot overflow a u64, so the common case needs no overflow
+    // checks: on wasm32 `checked_mul` costs a 128-bit multiply call.
     if token.is_empty() || token.len() > 20 {
         return None;
     }
+    let (head, last) = if token.len() == 20 {
+        (&token[..19], Some(token[19]))
+    } else {
+        (token, None)
+    };
     let mut value: u64 = 0;
-    for &byte in token {
+    for &byte in head {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + u64::from(digit);
+    }
+    if let Some(byte) = last {
         let digit = byte.wrapping_sub(b'0');
         if digit > 9 {
             return None;
@@ -69,11 +83,17 @@ pub fn parse_ip(token: &str) -> Option<IpAddr> {
     }
 }
 
+/// Whether a value must be escaped inside a JSON string.
+#[inline]
+pub fn needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// Appends `value` as the contents of a JSON string (without quotes).
 #[inline]
 pub fn push_json_str(out: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(bytes) {
         out.extend_from_slice(bytes);
         return;
     }
@@ -117,6 +137,10 @@ mod tests {
         assert_eq!(parse_uint(b"007", 10), Some(7));
         assert_eq!(parse_uint(b"18446744073709551615", u64::MAX), Some(u64::MAX));
         assert_eq!(parse_uint(b"18446744073709551616", u64::MAX), None);
+        assert_eq!(parse_uint(b"99999999999999999999", u64::MAX), None);
+        assert_eq!(parse_uint(b"09999999999999999999", u64::MAX), Some(9_999_999_999_999_999_999));
+        assert_eq!(parse_uint(b"1844674407370955161x", u64::MAX), None);
+        assert_eq!(parse_uint(b"000000000000000000001", u64::MAX), None);
         assert_eq!(parse_uint(b"65536", 65535), None);
         for bad in [&b""[..], b"-1", b"+1", b"1.0", b"1e3", b"0x10", b" 1", b"\xff"] {
             assert_eq!(parse_uint(bad, u64::MAX), None, "{bad:?}");

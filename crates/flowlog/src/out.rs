@@ -1,0 +1,179 @@
+//! The NDJSON output buffer.
+//!
+//! In the wasm guest every variable-length `copy_from_slice` becomes a
+//! `memory.copy`, which wasmtime runs as a libcall: dozens per record cost
+//! more than the parsing. Keys and short values are therefore copied as
+//! fixed-size blocks (one or two 128-bit moves with simd128) into a buffer
+//! that always has slack, and only the cursor advances by the real length.
+
+/// A JSON object key with its leading comma and trailing colon
+/// (`,"account_id":`), stored so that it can be copied as one fixed block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Key {
+    block: [u8; KEY_BLOCK],
+    len: usize,
+    /// Keys longer than a block (fields flowtag does not know) are copied whole.
+    long: Option<Box<[u8]>>,
+}
+
+const KEY_BLOCK: usize = 32;
+const VALUE_BLOCK: usize = 16;
+
+impl Key {
+    pub(crate) fn new(text: &str) -> Key {
+        let bytes = text.as_bytes();
+        let mut block = [0u8; KEY_BLOCK];
+        let long = if bytes.len() <= KEY_BLOCK {
+            block[..bytes.len()].copy_from_slice(bytes);
+            None
+        } else {
+            Some(bytes.into())
+        };
+        Key {
+            block,
+            len: bytes.len(),
+            long,
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match &self.long {
+            Some(long) => long,
+            None => &self.block[..self.len],
+        }
+    }
+}
+
+/// Growable output with a write cursor; the bytes past `pos` are slack.
+#[derive(Debug, Default)]
+pub(crate) struct Out {
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl Out {
+    pub(crate) fn with_capacity(capacity: usize) -> Out {
+        Out {
+            buf: vec![0; capacity],
+            pos: 0,
+        }
+    }
+
+    /// Makes room for `n` more bytes plus block slack.
+    #[inline]
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let needed = self.pos + n + KEY_BLOCK;
+        if self.buf.len() < needed {
+            self.buf.resize(needed.max(self.buf.len() * 2), 0);
+        }
+    }
+
+    #[inline]
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Forgets everything written after `pos`.
+    #[inline]
+    pub(crate) fn rewind(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
+    #[inline(always)]
+    pub(crate) fn byte(&mut self, byte: u8) {
+        self.buf[self.pos] = byte;
+        self.pos += 1;
+    }
+
+    /// Copies a key; the caller reserved room for it.
+    #[inline(always)]
+    pub(crate) fn key(&mut self, key: &Key, skip_comma: bool) {
+        let skip = usize::from(skip_comma);
+        match &key.long {
+            None => {
+                let block: &mut [u8; KEY_BLOCK] = self.block_mut();
+                *block = key.block;
+                // Moving the cursor past a leading comma that is not wanted
+                // would leave it in the output: shift instead by rewriting.
+                if skip_comma {
+                    block.copy_within(1..KEY_BLOCK, 0);
+                }
+                self.pos += key.len - skip;
+            }
+            Some(long) => self.slice(&long[skip..]),
+        }
+    }
+
+    /// Copies `data[start..end]`, which is a token of the batch `data`, as
+    /// one 16- or 32-byte block when it is that short and the block stays in
+    /// bounds (ids such as `subnet-0123456789abcdef0` take 24 bytes).
+    #[inline(always)]
+    pub(crate) fn token(&mut self, data: &[u8], start: usize, end: usize) {
+        let len = end - start;
+        if len <= VALUE_BLOCK && start + VALUE_BLOCK <= data.len() {
+            self.block::<VALUE_BLOCK>(data, start);
+            self.pos += len;
+        } else if len <= KEY_BLOCK && start + KEY_BLOCK <= data.len() {
+            self.block::<KEY_BLOCK>(data, start);
+            self.pos += len;
+        } else {
+            self.slice(&data[start..end]);
+        }
+    }
+
+    #[inline(always)]
+    fn block<const N: usize>(&mut self, data: &[u8], start: usize) {
+        let mut source = [0u8; N];
+        source.copy_from_slice(&data[start..start + N]);
+        self.buf[self.pos..self.pos + N].copy_from_slice(&source);
+    }
+
+    /// Copies any slice; the caller reserved room for it.
+    #[inline]
+    pub(crate) fn slice(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        self.buf[self.pos..self.pos + bytes.len()].copy_from_slice(bytes);
+        self.pos += bytes.len();
+    }
+
+    #[inline]
+    fn block_mut(&mut self) -> &mut [u8; KEY_BLOCK] {
+        let range = self.pos..self.pos + KEY_BLOCK;
+        match (&mut self.buf[range]).try_into() {
+            Ok(block) => block,
+            Err(_) => unreachable!("a range of KEY_BLOCK bytes is KEY_BLOCK long"),
+        }
+    }
+
+    /// The bytes written.
+    pub(crate) fn into_vec(mut self) -> Vec<u8> {
+        self.buf.truncate(self.pos);
+        self.buf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_write_only_their_length() {
+        let mut out = Out::with_capacity(0);
+        out.reserve(200);
+        out.byte(b'{');
+        out.key(&Key::new(",\"a\":"), true);
+        let data = b"12345 rest of the line that is long enough, with more text after it";
+        out.token(data, 0, 5);
+        out.key(&Key::new(",\"bb\":"), false);
+        out.token(data, 6, 10);
+        let long_key = format!(",\"{}\":", "x".repeat(40));
+        out.key(&Key::new(&long_key), false);
+        // 17 to 32 bytes: the larger block.
+        out.token(data, 0, 24);
+        // Too close to the end for a block: copied as a slice.
+        out.token(data, data.len() - 4, data.len());
+        out.byte(b'}');
+        let expected = format!("{{\"a\":12345,\"bb\":rest{long_key}12345 rest of the line tr it}}");
+        assert_eq!(String::from_utf8(out.into_vec()).unwrap(), expected);
+    }
+}
