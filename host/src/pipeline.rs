@@ -181,10 +181,10 @@ impl<'a, W: Write> Pipeline<'a, W> {
                 Err(TryRecvError::Empty) => {
                     // Input paused: process what is complete and flush, so
                     // live pipelines see their records now.
-                    if let Some(state) = state.as_mut() {
-                        if let Err(Closed) = self.flush_complete(state)? {
-                            return Ok(Ending::OutputClosed);
-                        }
+                    if let Some(state) = state.as_mut()
+                        && let Err(Closed) = self.flush_complete(state)?
+                    {
+                        return Ok(Ending::OutputClosed);
                     }
                     if let Err(Closed) = self.flush_output()? {
                         return Ok(Ending::OutputClosed);
@@ -236,10 +236,10 @@ impl<'a, W: Write> Pipeline<'a, W> {
                     if let Err(closed) = self.flush_complete(state)? {
                         return Ok(Err(closed));
                     }
-                    if state.pending.len() > MAX_LINE_BYTES {
-                        if let Err(closed) = self.reject_too_long(state)? {
-                            return Ok(Err(closed));
-                        }
+                    if state.pending.len() > MAX_LINE_BYTES
+                        && let Err(closed) = self.reject_too_long(state)?
+                    {
+                        return Ok(Err(closed));
                     }
                 }
             }
@@ -262,7 +262,10 @@ impl<'a, W: Write> Pipeline<'a, W> {
     }
 
     /// Sends every whole line in `pending` to the component.
-    fn flush_complete(&mut self, state: &mut SourceState) -> Result<std::result::Result<(), Closed>> {
+    fn flush_complete(
+        &mut self,
+        state: &mut SourceState,
+    ) -> Result<std::result::Result<(), Closed>> {
         let Some(last_newline) = memchr::memrchr(b'\n', &state.pending) else {
             return Ok(Ok(()));
         };
@@ -271,7 +274,10 @@ impl<'a, W: Write> Pipeline<'a, W> {
         self.process(state, data)
     }
 
-    fn reject_too_long(&mut self, state: &mut SourceState) -> Result<std::result::Result<(), Closed>> {
+    fn reject_too_long(
+        &mut self,
+        state: &mut SourceState,
+    ) -> Result<std::result::Result<(), Closed>> {
         let mut raw = std::mem::take(&mut state.pending);
         raw.truncate(TOO_LONG_RAW_BYTES);
         let rejected = Rejected {
@@ -291,7 +297,11 @@ impl<'a, W: Write> Pipeline<'a, W> {
         Ok(Ok(()))
     }
 
-    fn process(&mut self, state: &mut SourceState, data: Vec<u8>) -> Result<std::result::Result<(), Closed>> {
+    fn process(
+        &mut self,
+        state: &mut SourceState,
+        data: Vec<u8>,
+    ) -> Result<std::result::Result<(), Closed>> {
         let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
         let batch = Batch {
             data,

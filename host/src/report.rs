@@ -35,7 +35,11 @@ impl ErrorSink for StderrSink {
         if let Some(value) = &rejected.value {
             line.push_str(&format!(" value {value:?}"));
         }
-        line.push_str(&format!(": {} | raw: {}", rejected.message, String::from_utf8_lossy(&rejected.raw).escape_debug()));
+        line.push_str(&format!(
+            ": {} | raw: {}",
+            rejected.message,
+            String::from_utf8_lossy(&rejected.raw).escape_debug()
+        ));
         let mut stderr = io::stderr().lock();
         writeln!(stderr, "{line}")
     }
@@ -99,7 +103,11 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for group in bytes.chunks(3) {
-        let b = [group[0], *group.get(1).unwrap_or(&0), *group.get(2).unwrap_or(&0)];
+        let b = [
+            group[0],
+            *group.get(1).unwrap_or(&0),
+            *group.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= group.len() {

@@ -39,11 +39,10 @@ impl GuestProcessor for Processor {
     }
 
     fn process(&self, batch: wit::Batch) -> wit::BatchOutput {
-        let out = self.inner.borrow_mut().process(
-            &batch.data,
-            batch.first_line,
-            batch.header.as_deref(),
-        );
+        let out =
+            self.inner
+                .borrow_mut()
+                .process(&batch.data, batch.first_line, batch.header.as_deref());
         wit::BatchOutput {
             ndjson: out.ndjson,
             records: out.records,

@@ -107,11 +107,11 @@ impl Format {
             // `${a}${b}` — AWS's own syntax does not require spaces between fields.
             if token.starts_with("${") && token.matches("${").count() > 1 {
                 for piece in token.split_inclusive('}') {
-                    names.push(canonical_name(piece).ok_or_else(|| {
-                        FormatError::InvalidToken {
+                    names.push(
+                        canonical_name(piece).ok_or_else(|| FormatError::InvalidToken {
                             token: piece.to_owned(),
-                        }
-                    })?);
+                        })?,
+                    );
                 }
             } else {
                 names.push(

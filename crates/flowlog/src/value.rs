@@ -135,14 +135,29 @@ mod tests {
     fn uint() {
         assert_eq!(parse_uint(b"0", 10), Some(0));
         assert_eq!(parse_uint(b"007", 10), Some(7));
-        assert_eq!(parse_uint(b"18446744073709551615", u64::MAX), Some(u64::MAX));
+        assert_eq!(
+            parse_uint(b"18446744073709551615", u64::MAX),
+            Some(u64::MAX)
+        );
         assert_eq!(parse_uint(b"18446744073709551616", u64::MAX), None);
         assert_eq!(parse_uint(b"99999999999999999999", u64::MAX), None);
-        assert_eq!(parse_uint(b"09999999999999999999", u64::MAX), Some(9_999_999_999_999_999_999));
+        assert_eq!(
+            parse_uint(b"09999999999999999999", u64::MAX),
+            Some(9_999_999_999_999_999_999)
+        );
         assert_eq!(parse_uint(b"1844674407370955161x", u64::MAX), None);
         assert_eq!(parse_uint(b"000000000000000000001", u64::MAX), None);
         assert_eq!(parse_uint(b"65536", 65535), None);
-        for bad in [&b""[..], b"-1", b"+1", b"1.0", b"1e3", b"0x10", b" 1", b"\xff"] {
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"+1",
+            b"1.0",
+            b"1e3",
+            b"0x10",
+            b" 1",
+            b"\xff",
+        ] {
             assert_eq!(parse_uint(bad, u64::MAX), None, "{bad:?}");
         }
     }

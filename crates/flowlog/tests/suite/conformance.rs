@@ -1,0 +1,1 @@
+// conformance tests: written separately
