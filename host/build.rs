@@ -114,7 +114,9 @@ fn build_guest(workspace: &Path) -> PathBuf {
         .status()
         .unwrap_or_else(|e| fail(&format!("cannot run cargo for the guest build: {e}")));
     if !status.success() {
-        fail("building the guest component (plugin/) for wasm32-wasip2 failed; see the output above");
+        fail(
+            "building the guest component (plugin/) for wasm32-wasip2 failed; see the output above",
+        );
     }
     let wasm = target_dir
         .join(TARGET)
@@ -172,9 +174,7 @@ fn target_installed() -> bool {
     let libdir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
     std::fs::read_dir(&libdir)
         .map(|mut entries| {
-            entries.any(|e| {
-                e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
-            })
+            entries.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with("libstd-")))
         })
         .unwrap_or(false)
 }
