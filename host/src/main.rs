@@ -111,6 +111,10 @@ fn run(args: Args) -> Result<u8, Failure> {
     let runtime = load_runtime(args.plugin.as_ref()).map_err(fail(EXIT_USAGE))?;
     let config = ProcessorConfig {
         formats: args.formats.clone(),
+        geoip: Vec::new(),
+        geoip_locale: None,
+        aws_ip_ranges: None,
+        eni_maps: Vec::new(),
     };
     let mut instance = match runtime.instantiate(&config).map_err(fail(EXIT_COMPONENT))? {
         Ok(instance) => instance,

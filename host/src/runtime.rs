@@ -159,6 +159,7 @@ pub fn describe_config_error(error: &ConfigError) -> String {
         ConfigError::InvalidFormat(e) => {
             format!("--format #{}: {}", e.index + 1, e.message)
         }
+        ConfigError::InvalidData(e) => format!("{}: {}", e.file, e.message),
         ConfigError::AmbiguousFormats(e) => format!(
             "--format #{} and --format #{} both have {} fields, so a record could not be matched to one of them",
             e.first + 1,

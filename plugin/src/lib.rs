@@ -38,6 +38,10 @@ impl GuestProcessor for Processor {
         }
     }
 
+    fn loaded(&self) -> Vec<wit::LoadedFile> {
+        Vec::new()
+    }
+
     fn process(&self, batch: wit::Batch) -> wit::BatchOutput {
         let out =
             self.inner

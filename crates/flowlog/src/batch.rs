@@ -93,6 +93,51 @@ pub struct BatchOutput {
     pub header: Option<String>,
 }
 
+/// Adds fields to every accepted record (enrichment). Called after the
+/// record's own fields are written and validated.
+pub trait Enrich: std::fmt::Debug {
+    /// Appends `,"key":value` pairs (each with its leading comma) to `out`.
+    fn enrich(&mut self, record: &RecordView<'_>, out: &mut Vec<u8>);
+}
+
+/// Read access to a validated record, for [`Enrich`].
+#[derive(Debug, Clone, Copy)]
+pub struct RecordView<'a> {
+    format: &'a Format,
+    data: &'a [u8],
+    tokens: &'a [(usize, usize)],
+}
+
+impl<'a> RecordView<'a> {
+    /// The format the record was parsed with.
+    pub fn format(&self) -> &'a Format {
+        self.format
+    }
+
+    /// The value at `position`, or `None` for `-` or no position.
+    #[inline]
+    pub fn text(&self, position: Option<usize>) -> Option<&'a str> {
+        let (start, end) = *self.tokens.get(position?)?;
+        let token = &self.data[start..end];
+        if token == b"-" {
+            return None;
+        }
+        std::str::from_utf8(token).ok()
+    }
+
+    /// The integer at `position` (validated when the record was written).
+    #[inline]
+    pub fn integer(&self, position: Option<usize>) -> Option<u64> {
+        value::parse_uint(self.text(position)?.as_bytes(), u64::MAX)
+    }
+
+    /// The address at `position` (validated when the record was written).
+    #[inline]
+    pub fn address(&self, position: Option<usize>) -> Option<std::net::IpAddr> {
+        value::parse_ip(self.text(position)?)
+    }
+}
+
 /// A header line in force, with its parsed format.
 #[derive(Debug, Clone)]
 struct ActiveHeader {
@@ -110,6 +155,10 @@ pub struct Processor {
     header: Option<ActiveHeader>,
     /// Scratch: token offsets of the current line.
     tokens: Vec<(usize, usize)>,
+    /// Adds enrichment to every accepted record.
+    enricher: Option<Box<dyn Enrich>>,
+    /// Scratch: the enrichment of the current record.
+    extra: Vec<u8>,
 }
 
 /// Where a line came from, for reports.
@@ -163,7 +212,14 @@ impl Processor {
             formats: FormatSet::new(&config.formats)?,
             header: None,
             tokens: Vec::with_capacity(64),
+            enricher: None,
+            extra: Vec::with_capacity(1024),
         })
+    }
+
+    /// Adds `enricher`'s fields to every accepted record.
+    pub fn set_enricher(&mut self, enricher: Box<dyn Enrich>) {
+        self.enricher = Some(enricher);
     }
 
     /// The configured formats.
@@ -304,7 +360,23 @@ impl Processor {
         let mark = ndjson.pos();
         ndjson.reserve(format.max_json_len(raw.len()));
         match write_record(format, data, &self.tokens, text.is_none(), ndjson) {
-            Ok(()) => out.records += 1,
+            Ok(empty) => {
+                if let Some(enricher) = self.enricher.as_deref_mut() {
+                    self.extra.clear();
+                    let view = RecordView {
+                        format,
+                        data,
+                        tokens: &self.tokens,
+                    };
+                    enricher.enrich(&view, &mut self.extra);
+                    // Drop the leading comma when the record had no fields.
+                    let skip = usize::from(empty && !self.extra.is_empty());
+                    ndjson.slice(&self.extra[skip..]);
+                }
+                ndjson.byte(b'}');
+                ndjson.byte(b'\n');
+                out.records += 1;
+            }
             Err(refusal) => {
                 ndjson.rewind(mark);
                 reject(out, at, raw, refusal);
@@ -512,9 +584,10 @@ fn zero_bytes(x: u64) -> u64 {
     !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
-/// Writes one record as a JSON object followed by `\n`, or says which field
-/// is wrong. The caller reserved [`Format::max_json_len`] bytes and rewinds
-/// the output on error. `clean`: the tokens need no JSON escaping.
+/// Writes one record as an unclosed JSON object (the caller adds any
+/// enrichment and `}\n`), or says which field is wrong. Returns whether the
+/// object is empty. The caller reserved [`Format::max_json_len`] bytes and
+/// rewinds the output on error. `clean`: the tokens need no JSON escaping.
 #[inline]
 fn write_record(
     format: &Format,
@@ -522,7 +595,7 @@ fn write_record(
     tokens: &[(usize, usize)],
     clean: bool,
     out: &mut Out,
-) -> Result<(), Refusal> {
+) -> Result<bool, Refusal> {
     out.byte(b'{');
     let mut first = true;
     for (spec, &(start, end)) in format.fields().iter().zip(tokens) {
@@ -592,9 +665,7 @@ fn write_record(
             }
         }
     }
-    out.byte(b'}');
-    out.byte(b'\n');
-    Ok(())
+    Ok(first)
 }
 
 #[cfg(test)]

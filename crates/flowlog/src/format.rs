@@ -38,6 +38,26 @@ pub struct Roles {
     pub srcaddr: Option<usize>,
     /// Position of `dstaddr`.
     pub dstaddr: Option<usize>,
+    /// Position of `pkt-srcaddr`.
+    pub pkt_srcaddr: Option<usize>,
+    /// Position of `pkt-dstaddr`.
+    pub pkt_dstaddr: Option<usize>,
+    /// Position of `srcport`.
+    pub srcport: Option<usize>,
+    /// Position of `dstport`.
+    pub dstport: Option<usize>,
+    /// Position of `protocol`.
+    pub protocol: Option<usize>,
+    /// Position of `tcp-flags`.
+    pub tcp_flags: Option<usize>,
+    /// Position of `start`.
+    pub start: Option<usize>,
+    /// Position of `end`.
+    pub end: Option<usize>,
+    /// Position of `interface-id`.
+    pub interface_id: Option<usize>,
+    /// Position of `flow-direction`.
+    pub flow_direction: Option<usize>,
 }
 
 /// An ordered list of fields.
@@ -146,6 +166,16 @@ impl Format {
             match name.as_str() {
                 "srcaddr" => roles.srcaddr = Some(index),
                 "dstaddr" => roles.dstaddr = Some(index),
+                "pkt-srcaddr" => roles.pkt_srcaddr = Some(index),
+                "pkt-dstaddr" => roles.pkt_dstaddr = Some(index),
+                "srcport" => roles.srcport = Some(index),
+                "dstport" => roles.dstport = Some(index),
+                "protocol" => roles.protocol = Some(index),
+                "tcp-flags" => roles.tcp_flags = Some(index),
+                "start" => roles.start = Some(index),
+                "end" => roles.end = Some(index),
+                "interface-id" => roles.interface_id = Some(index),
+                "flow-direction" => roles.flow_direction = Some(index),
                 _ => {}
             }
             let json_key = Key::new(&format!(",\"{}\":", name.replace('-', "_")));

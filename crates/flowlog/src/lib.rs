@@ -23,6 +23,8 @@ pub mod fuzz;
 mod out;
 pub mod value;
 
-pub use batch::{BatchOutput, Config, MAX_LINE_BYTES, Processor, RejectReason, Rejected};
+pub use batch::{
+    BatchOutput, Config, Enrich, MAX_LINE_BYTES, Processor, RecordView, RejectReason, Rejected,
+};
 pub use field::{FieldKind, KNOWN_FIELDS, KnownField};
-pub use format::{ConfigError, DEFAULT_FORMAT, Format, FormatError, FormatSet};
+pub use format::{ConfigError, DEFAULT_FORMAT, Format, FormatError, FormatSet, Roles};
