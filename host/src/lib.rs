@@ -2,6 +2,7 @@
 //! flowtag component in wasmtime, and writes NDJSON. `main.rs` only parses
 //! arguments and maps outcomes to exit codes.
 
+pub mod config;
 pub mod input;
 pub mod pipeline;
 pub mod report;

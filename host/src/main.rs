@@ -4,15 +4,18 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 
+use flowtag::config::{Sources, describe_loaded};
 use flowtag::input::{self, Source};
 use flowtag::pipeline::{Ending, Options, Pipeline};
 use flowtag::report::{ErrorSink, NdjsonSink, StderrSink};
-use flowtag::runtime::{self, ProcessorConfig, Runtime};
+use flowtag::runtime::{self, Instance, Runtime};
 
 const EXIT_OK: u8 = 0;
 const EXIT_REJECTED: u8 = 1;
@@ -55,6 +58,34 @@ struct Args {
     /// record uses the format with its field count.
     #[arg(long = "format", value_name = "FORMAT")]
     formats: Vec<String>,
+
+    /// A MaxMind DB (City or Country, and ASN or ISP; the kind is read from
+    /// the file). Repeatable, one per kind.
+    #[arg(long, value_name = "FILE.mmdb")]
+    geoip: Vec<PathBuf>,
+
+    /// Language of GeoIP names (default `en`; English when a name is
+    /// missing in that language).
+    #[arg(long, value_name = "LANG")]
+    geoip_locale: Option<String>,
+
+    /// AWS's ip-ranges.json, for the AWS service and region of addresses.
+    #[arg(long, value_name = "FILE")]
+    aws_ip_ranges: Option<PathBuf>,
+
+    /// `aws ec2 describe-network-interfaces` output, for the resource
+    /// behind ENIs and addresses. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    eni_map: Vec<PathBuf>,
+
+    /// Leave out the derived `flow` object (protocol name, TCP flag names,
+    /// direction, duration, Community ID).
+    #[arg(long)]
+    no_flow: bool,
+
+    /// Print what was loaded from each data file at start and on reload.
+    #[arg(long, short)]
+    verbose: bool,
 
     /// Write rejected records as NDJSON to FILE instead of stderr.
     #[arg(long, value_name = "FILE")]
@@ -108,23 +139,23 @@ fn fail(code: u8) -> impl FnOnce(anyhow::Error) -> Failure {
 }
 
 fn run(args: Args) -> Result<u8, Failure> {
-    let runtime = load_runtime(args.plugin.as_ref()).map_err(fail(EXIT_USAGE))?;
-    let config = ProcessorConfig {
+    let runtime = Arc::new(load_runtime(args.plugin.as_ref()).map_err(fail(EXIT_USAGE))?);
+    let sources = Sources {
         formats: args.formats.clone(),
-        geoip: Vec::new(),
-        geoip_locale: None,
-        aws_ip_ranges: None,
-        eni_maps: Vec::new(),
+        geoip: args.geoip.clone(),
+        geoip_locale: args.geoip_locale.clone(),
+        aws_ip_ranges: args.aws_ip_ranges.clone(),
+        eni_maps: args.eni_map.clone(),
+        derive_flow: !args.no_flow,
     };
-    let mut instance = match runtime.instantiate(&config).map_err(fail(EXIT_COMPONENT))? {
-        Ok(instance) => instance,
-        Err(error) => {
-            return Err(Failure {
-                code: EXIT_USAGE,
-                error: anyhow::anyhow!("{}", runtime::describe_config_error(&error)),
-            });
-        }
-    };
+    // Data files are read and judged before any record is read.
+    let instance = instantiate(&runtime, &sources, args.verbose).map_err(fail(EXIT_USAGE))?;
+    let reload_requested = Arc::new(AtomicBool::new(false));
+    if sources.has_data() {
+        signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload_requested))
+            .context("cannot install the SIGHUP handler")
+            .map_err(fail(EXIT_USAGE))?;
+    }
 
     let mut sink: Box<dyn ErrorSink> = match &args.errors {
         Some(path) => {
@@ -136,9 +167,9 @@ fn run(args: Args) -> Result<u8, Failure> {
         None => Box::new(StderrSink),
     };
 
-    let sources = Source::from_args(&args.files);
+    let inputs = Source::from_args(&args.files);
     let started = Instant::now();
-    let (events, reader) = input::spawn_reader(sources.clone());
+    let (events, reader) = input::spawn_reader(inputs.clone());
     let stdout = io::stdout();
     // Each batch's output (hundreds of KiB) is larger than the buffer and goes
     // straight to the file descriptor without a copy; the buffer only
@@ -147,7 +178,13 @@ fn run(args: Args) -> Result<u8, Failure> {
     let options = Options {
         batch_bytes: args.batch_bytes.max(1),
     };
-    let mut pipeline = Pipeline::new(&mut instance, output, sink.as_mut(), &sources, options);
+    let verbose = args.verbose;
+    let reload_runtime = Arc::clone(&runtime);
+    let mut pipeline = Pipeline::new(instance, output, sink.as_mut(), &inputs, options)
+        .with_reload(
+            reload_requested,
+            Box::new(move || instantiate(&reload_runtime, &sources, verbose)),
+        );
     let outcome = pipeline.run(&events);
     let stats = pipeline.stats.clone();
     drop(pipeline);
@@ -172,6 +209,20 @@ fn run(args: Args) -> Result<u8, Failure> {
     } else {
         Ok(EXIT_OK)
     }
+}
+
+/// Reads the data files and builds a processor from them.
+fn instantiate(runtime: &Runtime, sources: &Sources, verbose: bool) -> Result<Instance> {
+    let config = sources.load()?;
+    let mut instance = runtime
+        .instantiate(&config)?
+        .map_err(|error| anyhow::anyhow!("{}", runtime::describe_config_error(&error)))?;
+    if verbose {
+        for line in describe_loaded(&instance.loaded()?) {
+            eprintln!("{line}");
+        }
+    }
+    Ok(instance)
 }
 
 fn load_runtime(plugin: Option<&PathBuf>) -> Result<Runtime> {

@@ -8,7 +8,9 @@
 //! for a batch to fill.
 
 use std::io::{self, Write};
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
@@ -56,6 +58,10 @@ pub struct Stats {
     pub bytes: u64,
     /// Batches sent to the component.
     pub batches: u64,
+    /// Successful reloads of the data files.
+    pub reloads: u64,
+    /// Reloads that failed (the previous data stayed in use).
+    pub failed_reloads: u64,
 }
 
 impl Stats {
@@ -72,8 +78,17 @@ impl Stats {
         } else {
             0.0
         };
+        let reloads = if self.reloads + self.failed_reloads > 0 {
+            format!(
+                ", {} reloads ({} failed)",
+                self.reloads + self.failed_reloads,
+                self.failed_reloads
+            )
+        } else {
+            String::new()
+        };
         format!(
-            "flowtag: {} records read, {} written, {} rejected, {} header lines, {} skipped, {} input errors; {:.3} s, {:.0} records/s, {:.1} MB/s",
+            "flowtag: {} records read, {} written, {} rejected, {} header lines, {} skipped, {} input errors{reloads}; {:.3} s, {:.0} records/s, {:.1} MB/s",
             self.read(),
             self.written,
             self.rejected,
@@ -127,9 +142,19 @@ impl SourceState {
     }
 }
 
+/// Builds a fresh instance from re-read data files.
+pub type Reloader = Box<dyn FnMut() -> Result<Instance>>;
+
+/// Reload on request (SIGHUP): between batches, never inside one.
+struct Reload {
+    requested: Arc<AtomicBool>,
+    make: Reloader,
+}
+
 /// Drives one run: reader events in, NDJSON and reports out.
 pub struct Pipeline<'a, W: Write> {
-    instance: &'a mut Instance,
+    instance: Instance,
+    reload: Option<Reload>,
     output: W,
     errors: &'a mut dyn ErrorSink,
     options: Options,
@@ -152,7 +177,7 @@ struct Closed;
 impl<'a, W: Write> Pipeline<'a, W> {
     /// A pipeline over `sources` writing to `output`.
     pub fn new(
-        instance: &'a mut Instance,
+        instance: Instance,
         output: W,
         errors: &'a mut dyn ErrorSink,
         sources: &[Source],
@@ -160,6 +185,7 @@ impl<'a, W: Write> Pipeline<'a, W> {
     ) -> Pipeline<'a, W> {
         Pipeline {
             instance,
+            reload: None,
             output,
             errors,
             options,
@@ -168,10 +194,52 @@ impl<'a, W: Write> Pipeline<'a, W> {
         }
     }
 
+    /// Replaces the instance with `make()` whenever `requested` is set,
+    /// between batches. A reload that fails keeps the current instance.
+    pub fn with_reload(mut self, requested: Arc<AtomicBool>, make: Reloader) -> Self {
+        self.reload = Some(Reload { requested, make });
+        self
+    }
+
+    fn reload_if_requested(&mut self) {
+        let Some(reload) = self.reload.as_mut() else {
+            return;
+        };
+        if !reload.requested.swap(false, Ordering::SeqCst) {
+            return;
+        }
+        match (reload.make)() {
+            Ok(instance) => {
+                self.instance = instance;
+                self.stats.reloads += 1;
+                eprintln!("flowtag: reloaded the data files");
+            }
+            Err(error) => {
+                self.stats.failed_reloads += 1;
+                eprintln!("flowtag: reload failed, keeping the previous data: {error:#}");
+            }
+        }
+    }
+
+    fn next_event(&mut self, events: &Receiver<Event>) -> Option<Event> {
+        if self.reload.is_none() {
+            return events.recv().ok();
+        }
+        // Wake up now and then so that a reload requested while input is
+        // idle happens at once, not at the next record.
+        loop {
+            match events.recv_timeout(Duration::from_millis(100)) {
+                Ok(event) => return Some(event),
+                Err(RecvTimeoutError::Timeout) => self.reload_if_requested(),
+                Err(RecvTimeoutError::Disconnected) => return None,
+            }
+        }
+    }
+
     /// Consumes reader events until the input ends or the output closes.
     pub fn run(&mut self, events: &Receiver<Event>) -> Result<Ending> {
         let mut state: Option<SourceState> = None;
-        let mut next = events.recv().ok();
+        let mut next = self.next_event(events);
         while let Some(event) = next {
             if let Err(Closed) = self.handle(event, &mut state)? {
                 return Ok(Ending::OutputClosed);
@@ -189,7 +257,7 @@ impl<'a, W: Write> Pipeline<'a, W> {
                     if let Err(Closed) = self.flush_output()? {
                         return Ok(Ending::OutputClosed);
                     }
-                    events.recv().ok()
+                    self.next_event(events)
                 }
                 Err(TryRecvError::Disconnected) => None,
             };
@@ -302,6 +370,7 @@ impl<'a, W: Write> Pipeline<'a, W> {
         state: &mut SourceState,
         data: Vec<u8>,
     ) -> Result<std::result::Result<(), Closed>> {
+        self.reload_if_requested();
         let lines = memchr::memchr_iter(b'\n', &data).count() as u64;
         let batch = Batch {
             data,

@@ -14,7 +14,8 @@ mod bindings {
 }
 
 pub use bindings::flowtag::flowlog::types::{
-    Batch, BatchOutput, Config as ProcessorConfig, ConfigError, RejectReason, Rejected,
+    Batch, BatchOutput, Config as ProcessorConfig, ConfigError, DataFile, DataKind, LoadedFile,
+    RejectReason, Rejected,
 };
 
 /// The default component, built from `plugin/` by the build script.
@@ -151,6 +152,15 @@ impl Instance {
             .call_process(&mut self.store, self.processor, batch)
             .map_err(|e| anyhow!(e))
     }
+
+    /// What the processor's constructor loaded.
+    pub fn loaded(&mut self) -> Result<Vec<LoadedFile>> {
+        self.bindings
+            .flowtag_flowlog_processor()
+            .processor()
+            .call_loaded(&mut self.store, self.processor)
+            .map_err(|e| anyhow!(e))
+    }
 }
 
 /// Describes a refused configuration.
@@ -159,7 +169,12 @@ pub fn describe_config_error(error: &ConfigError) -> String {
         ConfigError::InvalidFormat(e) => {
             format!("--format #{}: {}", e.index + 1, e.message)
         }
-        ConfigError::InvalidData(e) => format!("{}: {}", e.file, e.message),
+        ConfigError::InvalidData(e) => format!(
+            "--{} {}: {}",
+            crate::config::kind_name(e.kind),
+            e.file,
+            e.message
+        ),
         ConfigError::AmbiguousFormats(e) => format!(
             "--format #{} and --format #{} both have {} fields, so a record could not be matched to one of them",
             e.first + 1,

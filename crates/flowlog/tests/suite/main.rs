@@ -3,3 +3,4 @@
 mod conformance;
 mod fuzz_smoke;
 mod parser;
+mod peers;
