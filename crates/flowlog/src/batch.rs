@@ -16,6 +16,9 @@ use crate::value;
 /// of events, plus JSON overhead) and bounds memory on input without newlines.
 pub const MAX_LINE_BYTES: usize = 4 << 20;
 
+/// How much of an over-long line its rejection keeps in `raw` (64 KiB).
+pub const TOO_LONG_RAW_BYTES: usize = 64 * 1024;
+
 /// Processor configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
@@ -297,13 +300,13 @@ impl Processor {
         let raw = &data[start..end];
         if raw.len() > MAX_LINE_BYTES {
             let message = format!(
-                "the line is {} bytes long; the limit is {MAX_LINE_BYTES}",
+                "the line is {} bytes long; the limit is {MAX_LINE_BYTES}; only its first {TOO_LONG_RAW_BYTES} bytes are kept in `raw`",
                 raw.len()
             );
             reject(
                 out,
                 at,
-                raw,
+                &raw[..TOO_LONG_RAW_BYTES],
                 Refusal::new(RejectReason::LineTooLong, message),
             );
             return;

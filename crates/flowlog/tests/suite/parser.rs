@@ -6,7 +6,7 @@ use std::fmt;
 
 use flowlog::{
     BatchOutput, Config, ConfigError, DEFAULT_FORMAT, FormatError, MAX_LINE_BYTES, Processor,
-    RejectReason, Rejected,
+    RejectReason, Rejected, TOO_LONG_RAW_BYTES,
 };
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Value, json};
@@ -1387,9 +1387,10 @@ fn line_too_long() {
         RejectReason::LineTooLong,
         None,
         None,
-        &long,
+        &long[..TOO_LONG_RAW_BYTES],
     );
-    assert_eq!(out.rejected[0].raw.len(), MAX_LINE_BYTES + 1);
+    // Only the start of an over-long line is kept for the report.
+    assert_eq!(out.rejected[0].raw.len(), TOO_LONG_RAW_BYTES);
     // Exactly at the limit (the `\r` does not count) it is a one-field record.
     assert_rejected(
         &out.rejected[1],

@@ -1,0 +1,507 @@
+//! End-to-end tests of the `flowtag` binary with the embedded component.
+//!
+//! Golden tests: each `tests/golden/NAME.log` (with optional `NAME.args`,
+//! one argument per line) is run through `flowtag --errors FILE`; stdout
+//! must equal `NAME.ndjson` and the rejections `NAME.errors.ndjson` (with
+//! `file` reduced to the bare file name). `FLOWTAG_BLESS=1` rewrites the
+//! expected files; review every changed line before committing.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+fn flowtag() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_flowtag"))
+}
+
+fn golden_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowtag-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = flowtag()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn ndjson(bytes: &[u8]) -> Vec<Value> {
+    String::from_utf8(bytes.to_vec())
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+/// The counts in the summary line: read, written, rejected, headers, skipped.
+fn summary(output: &Output) -> [u64; 5] {
+    let text = stderr(output);
+    let line = text
+        .lines()
+        .rfind(|l| l.contains("records read"))
+        .unwrap_or_else(|| panic!("no summary in {text}"));
+    let number = |label: &str| -> u64 {
+        let before = line.split(label).next().unwrap();
+        before
+            .rsplit(|c: char| !c.is_ascii_digit())
+            .find(|s| !s.is_empty())
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let counts = [
+        number(" records read"),
+        number(" written"),
+        number(" rejected"),
+        number(" header lines"),
+        number(" skipped"),
+    ];
+    assert_eq!(
+        counts[0],
+        counts[1] + counts[2],
+        "read = written + rejected: {line}"
+    );
+    counts
+}
+
+fn diff(name: &str, expected: &str, actual: &str) -> String {
+    let mut report =
+        format!("{name} differs from its golden file (FLOWTAG_BLESS=1 rewrites it):\n");
+    let expected: Vec<&str> = expected.lines().collect();
+    let actual: Vec<&str> = actual.lines().collect();
+    for i in 0..expected.len().max(actual.len()) {
+        let (e, a) = (expected.get(i), actual.get(i));
+        if e != a {
+            report.push_str(&format!(
+                "line {}:\n  - {}\n  + {}\n",
+                i + 1,
+                e.unwrap_or(&"<none>"),
+                a.unwrap_or(&"<none>")
+            ));
+        }
+    }
+    report
+}
+
+fn check_golden(path: &Path, actual: &str) {
+    if std::env::var_os("FLOWTAG_BLESS").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with FLOWTAG_BLESS=1 to create it)",
+            path.display()
+        )
+    });
+    assert!(
+        expected == actual,
+        "{}",
+        diff(&path.display().to_string(), &expected, actual)
+    );
+}
+
+#[test]
+fn golden_files() {
+    let dir = golden_dir();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 9,
+        "golden cases missing in {}",
+        dir.display()
+    );
+    for input in cases {
+        let stem = input.file_stem().unwrap().to_string_lossy().into_owned();
+        let args_file = input.with_extension("args");
+        let mut args: Vec<String> = match std::fs::read_to_string(&args_file) {
+            Ok(text) => text.lines().map(str::to_owned).collect(),
+            Err(_) => Vec::new(),
+        };
+        let errors = scratch(&format!("{stem}.errors"));
+        args.push("--errors".into());
+        args.push(errors.display().to_string());
+        args.push(input.display().to_string());
+        let output = flowtag().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{stem}: {}", stderr(&output));
+        let counts = summary(&output);
+        let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+        assert_eq!(stdout.lines().count() as u64, counts[1], "{stem}");
+        // Reports name the file as given; goldens keep the bare name.
+        let reports: Vec<String> = std::fs::read_to_string(&errors)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let mut report: serde_json::Map<String, Value> =
+                    serde_json::from_str(line).unwrap();
+                let file = report["file"].as_str().unwrap().to_owned();
+                assert_eq!(Path::new(&file), input.as_path(), "{stem}");
+                report.insert("file".into(), Value::from(format!("{stem}.log")));
+                serde_json::to_string(&report).unwrap()
+            })
+            .collect();
+        assert_eq!(reports.len() as u64, counts[2], "{stem}");
+        let reports = if reports.is_empty() {
+            String::new()
+        } else {
+            reports.join("\n") + "\n"
+        };
+        check_golden(&input.with_extension("ndjson"), &stdout);
+        check_golden(&dir.join(format!("{stem}.errors.ndjson")), &reports);
+    }
+}
+
+const RECORD: &str = "2 123456789010 eni-0a1b2c3d4e5f60001 10.0.0.1 10.0.0.2 1024 80 6 1 60 1700000000 1700000060 ACCEPT OK\n";
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn numbered_records(count: usize) -> String {
+    (0..count)
+        .map(|i| format!("2 123456789010 eni-0a1b2c3d4e5f60001 10.0.0.1 10.0.0.2 1024 80 6 1 {i} 1700000000 1700000060 ACCEPT OK\n"))
+        .collect()
+}
+
+#[test]
+fn stdin_files_dash_and_gzip_by_magic_bytes() {
+    let plain = scratch("plain.data");
+    std::fs::write(&plain, numbered_records(3)).unwrap();
+    // gzip without a .gz name, and two gzip members concatenated.
+    let zipped = scratch("zipped.data");
+    let mut members = gzip(numbered_records(2).as_bytes());
+    members.extend(gzip(numbered_records(4).as_bytes()));
+    std::fs::write(&zipped, members).unwrap();
+    let stdin = gzip(numbered_records(5).as_bytes());
+
+    let output = run(
+        &[
+            "--no-flow",
+            plain.to_str().unwrap(),
+            "-",
+            zipped.to_str().unwrap(),
+        ],
+        &stdin,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let bytes: Vec<u64> = ndjson(&output.stdout)
+        .iter()
+        .map(|r| r["bytes"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bytes, [0, 1, 2, 0, 1, 2, 3, 4, 0, 1, 0, 1, 2, 3]);
+    assert_eq!(summary(&output), [14, 14, 0, 0, 0]);
+}
+
+#[test]
+fn each_file_starts_without_a_header() {
+    let custom = scratch("custom.log");
+    std::fs::write(&custom, "srcaddr dstaddr\n10.0.0.1 10.0.0.2\n").unwrap();
+    let default = scratch("default.log");
+    std::fs::write(&default, RECORD).unwrap();
+    let output = run(
+        &[
+            "--no-flow",
+            custom.to_str().unwrap(),
+            default.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let records = ndjson(&output.stdout);
+    assert_eq!(records.len(), 2, "{}", stderr(&output));
+    assert_eq!(records[0].as_object().unwrap().len(), 2);
+    assert_eq!(records[1]["version"], 2);
+    // The same two files through one stream: the header stays in force,
+    // so the default-format line no longer matches any format.
+    let mut joined = std::fs::read(&custom).unwrap();
+    joined.extend(std::fs::read(&default).unwrap());
+    let output = run(&["--no-flow"], &joined);
+    assert_eq!(summary(&output), [2, 2, 0, 1, 0]);
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let big = scratch("big.log");
+    std::fs::write(&big, numbered_records(200_000)).unwrap();
+    let mut child = flowtag()
+        .arg(&big)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here: flowtag's next write hits a closed pipe.
+    assert!(first.starts_with("{\"version\":2"));
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = stderr(&output).to_lowercase();
+    assert!(
+        !text.contains("broken pipe") && !text.contains("flowtag: error"),
+        "{text}"
+    );
+}
+
+#[test]
+fn exit_codes() {
+    let good = scratch("good.log");
+    std::fs::write(&good, RECORD).unwrap();
+    let bad = scratch("bad.log");
+    std::fs::write(&bad, format!("{RECORD}not a record\n")).unwrap();
+    let good = good.to_str().unwrap();
+    let bad = bad.to_str().unwrap();
+
+    assert_eq!(run(&[bad], b"").status.code(), Some(0));
+    assert_eq!(run(&["--strict", bad], b"").status.code(), Some(1));
+    assert_eq!(run(&["--strict", good], b"").status.code(), Some(0));
+
+    let duplicate = run(&["--format", "srcaddr dstaddr srcaddr", good], b"");
+    assert_eq!(duplicate.status.code(), Some(2));
+    assert!(
+        stderr(&duplicate).contains("srcaddr"),
+        "{}",
+        stderr(&duplicate)
+    );
+    let ambiguous = run(
+        &[
+            "--format",
+            "srcaddr dstaddr",
+            "--format",
+            "${version} ${action}",
+            good,
+        ],
+        b"",
+    );
+    assert_eq!(ambiguous.status.code(), Some(2));
+    assert!(
+        stderr(&ambiguous).contains("both have 2 fields"),
+        "{}",
+        stderr(&ambiguous)
+    );
+    assert_eq!(run(&["--no-such-option"], b"").status.code(), Some(2));
+
+    let not_wasm = scratch("not.wasm");
+    std::fs::write(&not_wasm, b"\0asm but not really").unwrap();
+    let plugin = run(&["--plugin", not_wasm.to_str().unwrap(), good], b"");
+    assert_eq!(plugin.status.code(), Some(2));
+    assert!(stderr(&plugin).contains("not.wasm"), "{}", stderr(&plugin));
+
+    // A missing file among good ones: the others are processed, exit 3.
+    let missing = scratch("missing.log");
+    let output = run(&[good, missing.to_str().unwrap(), good], b"");
+    assert_eq!(output.status.code(), Some(3));
+    assert_eq!(ndjson(&output.stdout).len(), 2);
+    assert!(
+        stderr(&output).contains("missing.log: cannot open"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn errors_file_reports() {
+    let errors = scratch("reports.ndjson");
+    let mut input = RECORD.as_bytes().to_vec();
+    input.extend_from_slice(b"2 123456789010 eni-1 10.0.0.1 10.0.0.2 1024 80 6 1 60 1700000000 1700000060 ACCEPT \xff\n");
+    input.extend_from_slice(
+        b"2 123456789010 eni-1 10.0.0.1 10.0.0.2 99999 80 6 1 60 1700000000 1700000060 ACCEPT OK\n",
+    );
+    let output = run(&["--errors", errors.to_str().unwrap()], &input);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        !stderr(&output).contains("rejected ("),
+        "reports went to stderr"
+    );
+    let reports = ndjson(&std::fs::read(&errors).unwrap());
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0]["file"], "<stdin>");
+    assert_eq!(reports[0]["line"], 2);
+    assert_eq!(reports[0]["reason"], "invalid-utf8");
+    let raw =
+        b"2 123456789010 eni-1 10.0.0.1 10.0.0.2 1024 80 6 1 60 1700000000 1700000060 ACCEPT \xff";
+    assert_eq!(
+        decode_base64(reports[0]["raw_base64"].as_str().unwrap()),
+        raw
+    );
+    assert_eq!(reports[0]["raw"], String::from_utf8_lossy(raw).as_ref());
+    assert_eq!(reports[1]["line"], 3);
+    assert_eq!(reports[1]["reason"], "invalid-integer");
+    assert_eq!(reports[1]["field"], "srcport");
+    assert_eq!(reports[1]["value"], "99999");
+    assert!(reports[1]["raw"].as_str().unwrap().contains(" 99999 "));
+    assert!(
+        reports[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("out of range")
+    );
+    assert_eq!(summary(&output), [3, 1, 2, 0, 0]);
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in text.bytes().filter(|&b| b != b'=') {
+        let value = ALPHABET.iter().position(|&a| a == byte).unwrap() as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
+
+#[test]
+fn help_version_and_quiet() {
+    let help = flowtag().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    for code in 0..=4 {
+        assert!(
+            text.contains(&format!("\n  {code}  ")),
+            "exit code {code} undocumented:\n{text}"
+        );
+    }
+    let version = flowtag().arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).contains("flowtag:flowlog@"));
+    let quiet = run(&["-q"], RECORD.as_bytes());
+    assert!(stderr(&quiet).is_empty(), "{}", stderr(&quiet));
+    assert_eq!(ndjson(&quiet.stdout).len(), 1);
+}
+
+/// Reads lines from a child's stdout on a thread, so that reads can time out.
+fn line_reader(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if sender.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+#[test]
+fn live_input_is_not_held_back() {
+    let mut child = flowtag()
+        .arg("--no-flow")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_reader(&mut child);
+    let mut stdin = child.stdin.take().unwrap();
+    for expected_bytes in [0, 1] {
+        let record = numbered_records(expected_bytes + 1);
+        let last = record.lines().last().unwrap();
+        stdin.write_all(format!("{last}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        // stdin stays open: the record must come out anyway.
+        let line = lines
+            .recv_timeout(Duration::from_secs(10))
+            .expect("no output while input is paused");
+        let record: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(record["bytes"], expected_bytes as u64);
+    }
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn over_long_line_is_rejected_without_stopping() {
+    // Longer than the limit by more than a read chunk: the host rejects it
+    // while framing, without buffering it whole.
+    let mut input = vec![b'x'; 6 << 20];
+    input.push(b'\n');
+    input.extend_from_slice(RECORD.as_bytes());
+    let errors = scratch("long.errors");
+    let output = run(&["--errors", errors.to_str().unwrap()], &input);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(ndjson(&output.stdout).len(), 1);
+    let reports = ndjson(&std::fs::read(&errors).unwrap());
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["reason"], "line-too-long");
+    assert_eq!(reports[0]["line"], 1);
+    assert_eq!(reports[0]["raw"].as_str().unwrap().len(), 64 * 1024);
+    assert_eq!(summary(&output), [2, 1, 1, 0, 0]);
+}
+
+#[test]
+fn truncated_gzip_keeps_what_was_read() {
+    let compressed = gzip(numbered_records(2000).as_bytes());
+    let truncated = scratch("truncated.log.gz");
+    std::fs::write(&truncated, &compressed[..compressed.len() * 2 / 3]).unwrap();
+    let output = run(&[truncated.to_str().unwrap()], b"");
+    assert_eq!(output.status.code(), Some(3));
+    let text = stderr(&output);
+    assert!(
+        text.contains("truncated.log.gz") && text.contains("truncated gzip"),
+        "{text}"
+    );
+    let written = ndjson(&output.stdout).len();
+    assert!(written > 0 && written < 2000, "{written}");
+    let counts = summary(&output);
+    assert_eq!(counts[1], written as u64);
+}
+
+#[test]
+fn plugin_option_runs_a_component_file() {
+    // The embedded component, written out, is a valid --plugin.
+    let output = flowtag().arg("--version").output().unwrap();
+    assert!(output.status.success());
+    let wasm = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/guest/wasm32-wasip2/guest/flowtag_plugin.wasm");
+    if !wasm.is_file() {
+        // Built elsewhere (FLOWTAG_PLUGIN_WASM or CARGO_TARGET_DIR): nothing to point at.
+        eprintln!("note: {} not found; --plugin test skipped", wasm.display());
+        return;
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(&wasm)
+        .unwrap()
+        .read_to_end(&mut bytes)
+        .unwrap();
+    let copy = scratch("copy.wasm");
+    std::fs::write(&copy, bytes).unwrap();
+    let output = run(&["--plugin", copy.to_str().unwrap()], RECORD.as_bytes());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(ndjson(&output.stdout).len(), 1);
+}
