@@ -195,8 +195,17 @@ fn verify(data: &[u8], first_line: u64, out: &BatchOutput) {
         }
         if rejected.reason == RejectReason::LineTooLong {
             // Only the start of an over-long line is kept.
-            assert!(line.len() > MAX_LINE_BYTES, "line {} is not too long", rejected.line);
-            assert_eq!(rejected.raw, line[..TOO_LONG_RAW_BYTES], "raw of line {}", rejected.line);
+            assert!(
+                line.len() > MAX_LINE_BYTES,
+                "line {} is not too long",
+                rejected.line
+            );
+            assert_eq!(
+                rejected.raw,
+                line[..TOO_LONG_RAW_BYTES],
+                "raw of line {}",
+                rejected.line
+            );
         } else if !envelope {
             assert!(
                 rejected.raw == line,

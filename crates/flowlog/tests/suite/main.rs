@@ -3,4 +3,3 @@
 mod conformance;
 mod fuzz_smoke;
 mod parser;
-mod peers;
