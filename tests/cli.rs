@@ -6,6 +6,10 @@
 //! `file` reduced to the bare file name). `FLOWTAG_BLESS=1` rewrites the
 //! expected files; review every changed line before committing.
 
+// A test binary: a panic with the failed call is the report we want, in
+// helpers as much as in the #[test] functions.
+#![allow(clippy::unwrap_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
