@@ -23,23 +23,56 @@ use bindings::flowtag::flowlog::types as wit;
 pub struct Processor {
     // WIT methods take `&self`; the processor reuses scratch buffers.
     inner: RefCell<flowlog::Processor>,
+    loaded: Vec<wit::LoadedFile>,
 }
 
 impl GuestProcessor for Processor {
     fn new(config: wit::Config) -> Result<Processor, wit::ConfigError> {
-        let config = flowlog::Config {
-            formats: config.formats,
-        };
-        match flowlog::Processor::new(&config) {
-            Ok(inner) => Ok(Processor {
-                inner: RefCell::new(inner),
-            }),
-            Err(error) => Err(config_error(error)),
+        let wit::Config {
+            formats,
+            geoip,
+            geoip_locale,
+            aws_ip_ranges,
+            eni_maps,
+            derive_flow,
+        } = config;
+        let mut inner =
+            flowlog::Processor::new(&flowlog::Config { formats }).map_err(config_error)?;
+        let enricher = enrich::Enricher::load(enrich::Sources {
+            geoip: geoip.into_iter().map(data_file).collect(),
+            geoip_locale,
+            aws_ip_ranges: aws_ip_ranges.map(data_file),
+            eni_maps: eni_maps.into_iter().map(data_file).collect(),
+            derive_flow,
+        })
+        .map_err(|error| {
+            wit::ConfigError::InvalidData(wit::DataError {
+                file: error.file,
+                kind: data_kind(error.kind),
+                message: error.message,
+            })
+        })?;
+        let loaded = enricher
+            .loaded()
+            .iter()
+            .map(|loaded| wit::LoadedFile {
+                file: loaded.file.clone(),
+                kind: data_kind(loaded.kind),
+                summary: loaded.summary.clone(),
+            })
+            .collect();
+        // An enricher with nothing to add would only slow the fast path.
+        if !enricher.is_inert() {
+            inner.set_enricher(Box::new(enricher));
         }
+        Ok(Processor {
+            inner: RefCell::new(inner),
+            loaded,
+        })
     }
 
     fn loaded(&self) -> Vec<wit::LoadedFile> {
-        Vec::new()
+        self.loaded.clone()
     }
 
     fn process(&self, batch: wit::Batch) -> wit::BatchOutput {
@@ -55,6 +88,21 @@ impl GuestProcessor for Processor {
             skipped: out.skipped,
             header: out.header,
         }
+    }
+}
+
+fn data_file(file: wit::DataFile) -> enrich::DataFile {
+    enrich::DataFile {
+        name: file.name,
+        data: file.data,
+    }
+}
+
+fn data_kind(kind: enrich::DataKind) -> wit::DataKind {
+    match kind {
+        enrich::DataKind::Geoip => wit::DataKind::Geoip,
+        enrich::DataKind::AwsIpRanges => wit::DataKind::AwsIpRanges,
+        enrich::DataKind::EniMap => wit::DataKind::EniMap,
     }
 }
 

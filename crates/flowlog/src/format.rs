@@ -58,6 +58,9 @@ pub struct Roles {
     pub interface_id: Option<usize>,
     /// Position of `flow-direction`.
     pub flow_direction: Option<usize>,
+    /// Position of `vpc-id`: tells apart ENIs in different VPCs that hold
+    /// the same private address.
+    pub vpc_id: Option<usize>,
 }
 
 /// An ordered list of fields.
@@ -176,6 +179,7 @@ impl Format {
                 "end" => roles.end = Some(index),
                 "interface-id" => roles.interface_id = Some(index),
                 "flow-direction" => roles.flow_direction = Some(index),
+                "vpc-id" => roles.vpc_id = Some(index),
                 _ => {}
             }
             let json_key = Key::new(&format!(",\"{}\":", name.replace('-', "_")));

@@ -1,0 +1,142 @@
+//! The enricher joined to the parser natively: which objects appear, the
+//! VPC that tells apart ENIs holding the same private address, direction
+//! inference, and data errors. The full output contract is checked end to
+//! end by the golden tests in `tests/golden/enriched.*`.
+
+use enrich::{DataFile, DataKind, Enricher, Sources};
+use serde_json::Value;
+
+/// Two VPCs that both use 10.0.0.5.
+const ENIS: &str = r#"{"NetworkInterfaces":[
+  {"NetworkInterfaceId":"eni-0aaaaaaaaaaaaaaa1","VpcId":"vpc-a","PrivateIpAddress":"10.0.0.5",
+   "Attachment":{"InstanceId":"i-0aaaaaaaaaaaaaaa1"},"TagSet":[{"Key":"Name","Value":"in-a"}]},
+  {"NetworkInterfaceId":"eni-0bbbbbbbbbbbbbbb2","VpcId":"vpc-b","PrivateIpAddress":"10.0.0.5",
+   "Attachment":{"InstanceId":"i-0bbbbbbbbbbbbbbb2"},"TagSet":[{"Key":"Name","Value":"in-b"}]},
+  {"NetworkInterfaceId":"eni-0bbbbbbbbbbbbbbb3","VpcId":"vpc-b","PrivateIpAddress":"10.0.0.9",
+   "Attachment":{"InstanceId":"i-0bbbbbbbbbbbbbbb3"},"TagSet":[{"Key":"Name","Value":"b-peer"}]}
+]}"#;
+
+fn enricher(enis: &str, derive_flow: bool) -> Enricher {
+    Enricher::load(Sources {
+        eni_maps: vec![DataFile {
+            name: "enis.json".to_owned(),
+            data: enis.as_bytes().to_vec(),
+        }],
+        derive_flow,
+        ..Sources::default()
+    })
+    .expect("valid data")
+}
+
+/// Parses `lines` (with an optional format) and returns the records.
+fn process(enricher: Enricher, formats: &[&str], lines: &str) -> Vec<Value> {
+    let config = flowlog::Config {
+        formats: formats.iter().map(|f| (*f).to_owned()).collect(),
+    };
+    let mut processor = flowlog::Processor::new(&config).expect("valid formats");
+    processor.set_enricher(Box::new(enricher));
+    let out = processor.process(lines.as_bytes(), 1, None);
+    assert!(out.rejected.is_empty(), "{:?}", out.rejected);
+    String::from_utf8(out.ndjson)
+        .expect("UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect()
+}
+
+fn name(record: &Value, end: &str) -> Option<String> {
+    record[end]["resource"]["name"].as_str().map(str::to_owned)
+}
+
+#[test]
+fn record_vpc_picks_the_holder_of_a_shared_private_address() {
+    let records = process(
+        enricher(ENIS, false),
+        &["interface-id srcaddr dstaddr vpc-id"],
+        "eni-0zzzzzzzzzzzzzzz9 10.0.0.5 10.0.0.9 vpc-a\n\
+         eni-0zzzzzzzzzzzzzzz9 10.0.0.5 10.0.0.9 vpc-b\n\
+         eni-0zzzzzzzzzzzzzzz9 10.0.0.5 10.0.0.9 -\n",
+    );
+    assert_eq!(name(&records[0], "src").as_deref(), Some("in-a"));
+    assert_eq!(name(&records[1], "src").as_deref(), Some("in-b"));
+    // No VPC and an unknown interface: ambiguous, so no answer.
+    assert_eq!(name(&records[2], "src"), None);
+    // 10.0.0.9 has one holder: found whatever the VPC says.
+    for record in &records {
+        assert_eq!(name(record, "dst").as_deref(), Some("b-peer"));
+        assert!(record.get("interface").is_none());
+    }
+}
+
+#[test]
+fn interface_vpc_picks_the_holder_when_the_record_has_no_vpc() {
+    let records = process(
+        enricher(ENIS, true),
+        &["interface-id srcaddr dstaddr srcport dstport protocol"],
+        "eni-0bbbbbbbbbbbbbbb3 10.0.0.9 10.0.0.5 1000 22 6\n\
+         eni-0bbbbbbbbbbbbbbb3 10.0.0.5 10.0.0.9 22 1000 6\n\
+         eni-0aaaaaaaaaaaaaaa1 10.0.0.5 10.0.0.9 22 1000 6\n",
+    );
+    assert_eq!(name(&records[0], "dst").as_deref(), Some("in-b"));
+    assert_eq!(records[0]["interface"]["name"], "b-peer");
+    // Direction from the ENI map: the interface holds srcaddr, or dstaddr.
+    assert_eq!(records[0]["flow"]["direction"], "egress");
+    assert_eq!(records[1]["flow"]["direction"], "ingress");
+    assert_eq!(name(&records[2], "src").as_deref(), Some("in-a"));
+    assert_eq!(records[2]["flow"]["direction"], "egress");
+    assert_eq!(records[2]["flow"]["protocol_name"], "tcp");
+}
+
+#[test]
+fn flow_only_enricher_and_inert_enricher() {
+    let flow_only = Enricher::load(Sources {
+        derive_flow: true,
+        ..Sources::default()
+    })
+    .expect("nothing to load");
+    assert!(!flow_only.is_inert());
+    let records = process(
+        flow_only,
+        &[],
+        "2 123456789010 eni-0a1b2c3d4e5f60001 10.0.0.1 10.0.0.2 1024 80 6 1 60 1700000000 1700000042 ACCEPT OK\n",
+    );
+    let record = records[0].as_object().expect("an object");
+    assert_eq!(record["flow"]["duration"], 42);
+    assert_eq!(record["flow"]["protocol_name"], "tcp");
+    // No flow-direction and no ENI map: no direction.
+    assert!(record["flow"].get("direction").is_none());
+    assert!(record.get("src").is_none() && record.get("interface").is_none());
+    assert!(
+        Enricher::load(Sources::default())
+            .expect("nothing")
+            .is_inert()
+    );
+}
+
+#[test]
+fn data_errors_name_the_file_once() {
+    let error = Enricher::load(Sources {
+        eni_maps: vec![DataFile {
+            name: "enis.json".to_owned(),
+            data: b"[1]".to_vec(),
+        }],
+        ..Sources::default()
+    })
+    .expect_err("not an ENI map");
+    assert_eq!(error.file, "enis.json");
+    assert_eq!(error.kind, DataKind::EniMap);
+    assert!(!error.message.starts_with("enis.json"), "{}", error.message);
+    let error = Enricher::load(Sources {
+        geoip: vec![DataFile {
+            name: "x.mmdb".to_owned(),
+            data: b"nope".to_vec(),
+        }],
+        ..Sources::default()
+    })
+    .expect_err("not a database");
+    assert_eq!(
+        (error.file.as_str(), error.kind),
+        ("x.mmdb", DataKind::Geoip)
+    );
+    assert!(error.message.contains("MaxMind DB"), "{}", error.message);
+}
