@@ -29,8 +29,8 @@ printf '\n| workload | lines | MB | native rec/s | native MB/s | component rec/s
 for workload in v2 v5; do
   file="$work/$workload-$lines.log"
   [ -s "$file" ] || "$gen" "$workload" "$lines" > "$file"
-  args=(); native_args=()
-  if [ "$workload" = v5 ]; then args=(--format "$v5_format"); native_args=("$v5_format"); fi
+  args=(--no-flow); native_args=()
+  if [ "$workload" = v5 ]; then args+=(--format "$v5_format"); native_args=("$v5_format"); fi
   bytes=$(stat -c %s "$file")
   native=$(target/release/examples/throughput "$file" "${native_args[@]}" | sed -E 's/.*: ([0-9]+) records\/s.*/\1/')
   rates=(); walls=()
@@ -46,3 +46,64 @@ for workload in v2 v5; do
   awk -v w="$workload" -v l="$lines" -v b="$bytes" -v n="$native" -v c="$rate" -v t="$wall" 'BEGIN{
     printf "| %s | %d | %.1f | %.2f M | %.0f | %.2f M | %.0f | %.2f | %s |\n", w, l, b/1e6, n/1e6, n*b/l/1e6, c/1e6, c*b/l/1e6, c/n, t }'
 done
+
+# Enrichment (issue 3): default-format lines whose addresses mix ENIs, AWS
+# ranges and other public addresses (crates/flowlog/examples/generate.rs
+# `enriched`), with a full-size generated City DB and an ASN DB
+# (crates/geoip/examples/gen_city.rs), AWS's real ip-ranges.json and a
+# 2000-ENI map. FLOWTAG_IP_RANGES overrides the ip-ranges.json path.
+ip_ranges=${FLOWTAG_IP_RANGES:-../shared/data/aws/ip-ranges.json}
+if [ ! -s "$ip_ranges" ]; then
+  echo "enrichment benchmark skipped: no ip-ranges.json at $ip_ranges (set FLOWTAG_IP_RANGES)"
+  exit 0
+fi
+cargo build --release -q -p geoip --example gen_city
+data="$work/data"
+mkdir -p "$data"
+[ -s "$data/City.mmdb" ] || target/release/examples/gen_city "$data/City.mmdb" "$data/ASN.mmdb" >&2
+"$gen" enis > "$data/enis.json"
+file="$work/enriched-$lines.log"
+[ -s "$file" ] || "$gen" enriched "$lines" > "$file"
+bytes=$(stat -c %s "$file")
+all=(--geoip "$data/City.mmdb" --geoip "$data/ASN.mmdb" --aws-ip-ranges "$ip_ranges" --eni-map "$data/enis.json")
+echo
+echo "City DB: $(stat -c %s "$data/City.mmdb") bytes, ASN DB: $(stat -c %s "$data/ASN.mmdb") bytes, ip-ranges: $(stat -c %s "$ip_ranges") bytes"
+printf '\n| enrichment (%d lines) | rec/s | MB/s in | wall s (incl. start) | peak RSS MB |\n|---|---|---|---|---|\n' "$lines"
+run_case() {
+  local label=$1; shift
+  local rates=() walls=() rss
+  for _ in $(seq "$runs"); do
+    start=$(date +%s.%N)
+    summary=$("$flowtag" "$@" "$file" 2>&1 >/dev/null | tail -1)
+    end=$(date +%s.%N)
+    rates+=("$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")")
+    walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')")
+  done
+  rss=$( { /usr/bin/time -f '%M' "$flowtag" -q "$@" "$file" >/dev/null; } 2>&1 | tail -1)
+  rate=$(printf '%s\n' "${rates[@]}" | median)
+  wall=$(printf '%s\n' "${walls[@]}" | median)
+  awk -v n="$label" -v c="$rate" -v b="$bytes" -v l="$lines" -v t="$wall" -v r="$rss" 'BEGIN{
+    printf "| %s | %.2f M | %.0f | %s | %.0f |\n", n, c/1e6, c*b/l/1e6, t, r/1024 }'
+}
+run_case "parse only (--no-flow)" --no-flow
+run_case "+ flow" 
+run_case "+ flow, City + ASN" --geoip "$data/City.mmdb" --geoip "$data/ASN.mmdb"
+run_case "+ flow, ip-ranges + ENI map" --aws-ip-ranges "$ip_ranges" --eni-map "$data/enis.json"
+run_case "all four sources + flow" "${all[@]}"
+
+# Start-up: one record, data loaded and checked, component compiled.
+line=$(head -1 "$file")
+printf '\n| start-up (one record) | wall ms, median of %d |\n|---|---|\n' "$runs"
+startup() {
+  local label=$1; shift
+  local walls=()
+  for _ in $(seq "$runs"); do
+    start=$(date +%s.%N)
+    echo "$line" | "$flowtag" -q "$@" >/dev/null
+    end=$(date +%s.%N)
+    walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", (b-a)*1000}')")
+  done
+  echo "| $label | $(printf '%s\n' "${walls[@]}" | median) |"
+}
+startup "no data"
+startup "City + ASN + ip-ranges + ENI map" "${all[@]}"

@@ -4,7 +4,9 @@
 //! one argument per line) is run through `flowtag --errors FILE`; stdout
 //! must equal `NAME.ndjson` and the rejections `NAME.errors.ndjson` (with
 //! `file` reduced to the bare file name). `FLOWTAG_BLESS=1` rewrites the
-//! expected files; review every changed line before committing.
+//! expected files; review every changed line before committing. In `.args`,
+//! `{golden}` stands for the golden directory and `{generated}` for the
+//! directory of the GeoIP databases the tests write (`support/mmdb.rs`).
 
 // A test binary: a panic with the failed call is the report we want, in
 // helpers as much as in the #[test] functions.
@@ -17,6 +19,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
+
+#[path = "cli_enrichment.rs"]
+mod enrichment;
+#[path = "support/mmdb.rs"]
+mod mmdb;
 
 fn flowtag() -> Command {
     Command::new(env!("CARGO_BIN_EXE_flowtag"))
@@ -148,7 +155,13 @@ fn golden_files() {
         let stem = input.file_stem().unwrap().to_string_lossy().into_owned();
         let args_file = input.with_extension("args");
         let mut args: Vec<String> = match std::fs::read_to_string(&args_file) {
-            Ok(text) => text.lines().map(str::to_owned).collect(),
+            Ok(text) => text
+                .lines()
+                .map(|line| {
+                    line.replace("{golden}", &dir.display().to_string())
+                        .replace("{generated}", &mmdb::generated_dir().display().to_string())
+                })
+                .collect(),
             Err(_) => Vec::new(),
         };
         let errors = scratch(&format!("{stem}.errors"));

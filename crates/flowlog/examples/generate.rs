@@ -3,6 +3,13 @@
 //! where FORMAT is `v2` (the default format) or `v5` (every field of
 //! versions 2–5, in the order of the AWS field table). Writes to stdout,
 //! without a header line; the v5 format string is printed by `v5-format`.
+//!
+//! For the enrichment benchmark: `generate enriched LINES [SEED]` writes
+//! default-format lines whose addresses mix the ENIs of `generate enis`
+//! (a describe-network-interfaces output of [`ENIS`] ENIs of every kind),
+//! AWS addresses (prefixes of the real ip-ranges.json) and other public
+//! addresses, drawn from fixed pools so that addresses repeat as they do in
+//! real flow logs.
 
 use std::io::{self, BufWriter, Write};
 
@@ -55,21 +62,159 @@ impl Rng {
     }
 }
 
+/// ENIs in `generate enis`.
+const ENIS: u64 = 2000;
+
+/// The private address of ENI `i`.
+fn eni_address(i: u64) -> String {
+    format!("10.{}.{}.{}", i / 62_500, i / 250 % 250, 1 + i % 250)
+}
+
+fn eni_id(i: u64) -> String {
+    format!("eni-{:017x}", 0x0abc_0000_0000_0000 + i)
+}
+
+/// A describe-network-interfaces page with [`ENIS`] ENIs: mostly
+/// instances, and NAT gateways, load balancers, Lambda functions and VPC
+/// endpoints.
+fn write_enis(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "{{\"NetworkInterfaces\": [")?;
+    for i in 0..ENIS {
+        let (kind_type, description, attachment) = match i % 20 {
+            0 => (
+                "nat_gateway",
+                format!("Interface for NAT Gateway nat-{:017x}", i),
+                String::new(),
+            ),
+            1 => (
+                "interface",
+                format!("ELB app/alb-{i}/{:016x}", i * 7919),
+                String::new(),
+            ),
+            2 => (
+                "lambda",
+                format!(
+                    "AWS Lambda VPC ENI-fn-{i}-4b1a2c3d-1111-2222-3333-{:012x}",
+                    i
+                ),
+                String::new(),
+            ),
+            3 => (
+                "vpc_endpoint",
+                format!("VPC Endpoint Interface vpce-{:017x}", i),
+                String::new(),
+            ),
+            _ => (
+                "interface",
+                "Primary network interface".to_owned(),
+                format!(
+                    ", \"Attachment\": {{\"InstanceId\": \"i-{:017x}\", \"DeviceIndex\": 0, \"Status\": \"attached\"}}",
+                    i
+                ),
+            ),
+        };
+        let address = eni_address(i);
+        writeln!(
+            out,
+            "  {{\"NetworkInterfaceId\": \"{}\", \"InterfaceType\": \"{kind_type}\", \"Description\": \"{description}\", \"VpcId\": \"vpc-0a1b2c3d4e5f67890\", \"SubnetId\": \"subnet-{:017x}\", \"AvailabilityZone\": \"us-east-1a\", \"PrivateIpAddress\": \"{address}\", \"PrivateIpAddresses\": [{{\"PrivateIpAddress\": \"{address}\", \"Primary\": true}}], \"Groups\": [{{\"GroupId\": \"sg-{:017x}\", \"GroupName\": \"g\"}}], \"TagSet\": [{{\"Key\": \"Name\", \"Value\": \"res-{i}\"}}]{attachment}}}{}",
+            eni_id(i),
+            i % 16,
+            i % 32,
+            if i + 1 < ENIS { "," } else { "" }
+        )?;
+    }
+    writeln!(out, "]}}")
+}
+
+/// Default-format lines for the enrichment benchmark (see the module docs).
+fn write_enriched(out: &mut impl Write, lines: u64, rng: &mut Rng) -> io::Result<()> {
+    // Prefixes AWS lists in ip-ranges.json (S3, EC2, DynamoDB, CloudFront …).
+    const AWS: &[(u8, u8)] = &[
+        (52, 216),
+        (52, 217),
+        (54, 231),
+        (3, 5),
+        (52, 94),
+        (13, 32),
+        (35, 71),
+        (18, 208),
+    ];
+    let aws: Vec<String> = (0..5_000)
+        .map(|_| {
+            let (a, b) = AWS[rng.below(AWS.len() as u64) as usize];
+            format!("{a}.{b}.{}.{}", rng.below(256), 1 + rng.below(254))
+        })
+        .collect();
+    let public: Vec<String> = (0..20_000)
+        .map(|_| {
+            format!(
+                "{}.{}.{}.{}",
+                [81, 89, 175, 216, 2, 31, 46, 78, 91, 185, 200, 201][rng.below(12) as usize],
+                rng.below(256),
+                rng.below(256),
+                1 + rng.below(254)
+            )
+        })
+        .collect();
+    for i in 0..lines {
+        let start = 1_700_000_000 + i / 1000;
+        let eni = rng.below(ENIS);
+        let local = eni_address(eni);
+        let remote = match rng.below(10) {
+            0..=3 => aws[rng.below(aws.len() as u64) as usize].clone(),
+            4..=7 => public[rng.below(public.len() as u64) as usize].clone(),
+            _ => eni_address(rng.below(ENIS)),
+        };
+        let (src, dst) = if rng.below(2) == 0 {
+            (&local, &remote)
+        } else {
+            (&remote, &local)
+        };
+        writeln!(
+            out,
+            "2 123456789012 {} {src} {dst} {} {} {} {} {} {start} {} {} OK",
+            eni_id(eni),
+            1024 + rng.below(64_000),
+            rng.pick(&["443", "80", "22", "53", "5432", "6379"]),
+            rng.pick(&["6", "6", "6", "17", "1"]),
+            1 + rng.below(500),
+            40 + rng.below(900_000),
+            start + 60,
+            rng.pick(&["ACCEPT", "ACCEPT", "ACCEPT", "REJECT"]),
+        )?;
+    }
+    Ok(())
+}
+
 fn main() -> io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("v5-format") {
         println!("{V5_FORMAT}");
         return Ok(());
     }
+    if args.first().map(String::as_str) == Some("enis") {
+        let stdout = io::stdout();
+        let mut out = BufWriter::new(stdout.lock());
+        write_enis(&mut out)?;
+        return out.flush();
+    }
     let (Some(format), Some(lines)) = (args.first(), args.get(1).and_then(|n| n.parse().ok()))
     else {
-        eprintln!("usage: generate v2|v5 LINES [SEED] | generate v5-format");
+        eprintln!(
+            "usage: generate v2|v5|enriched LINES [SEED] | generate v5-format | generate enis"
+        );
         std::process::exit(2);
     };
     let seed = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(7);
     let v5 = match format.as_str() {
         "v2" => false,
         "v5" => true,
+        "enriched" => {
+            let stdout = io::stdout();
+            let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+            write_enriched(&mut out, lines, &mut Rng(seed | 1))?;
+            return out.flush();
+        }
         other => {
             eprintln!("unknown format {other}: use v2 or v5");
             std::process::exit(2);

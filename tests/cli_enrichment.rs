@@ -1,0 +1,266 @@
+//! End-to-end tests of the data-file options: checks before any record is
+//! read, `--verbose`, `--geoip-locale`, and SIGHUP reload under a
+//! continuous stream. Part of the `cli` test binary.
+
+use super::*;
+
+fn golden(name: &str) -> String {
+    golden_dir().join(name).display().to_string()
+}
+
+fn city() -> String {
+    mmdb::generated_dir()
+        .join("City.mmdb")
+        .display()
+        .to_string()
+}
+
+fn asn() -> String {
+    mmdb::generated_dir().join("ASN.mmdb").display().to_string()
+}
+
+/// Runs flowtag with `args` on one record and expects exit 2 before any
+/// output, with a message that contains every one of `expected`.
+fn refused(args: &[&str], expected: &[&str]) {
+    let output = run(args, RECORD.as_bytes());
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {text}");
+    assert!(output.stdout.is_empty(), "{args:?} wrote records");
+    assert!(
+        !text.contains("records read"),
+        "{args:?} read input: {text}"
+    );
+    for part in expected {
+        assert!(text.contains(part), "{args:?}: {part:?} not in {text}");
+    }
+}
+
+#[test]
+fn bad_data_files_stop_flowtag_before_any_record() {
+    let missing = scratch("missing.mmdb").display().to_string();
+    refused(
+        &["--geoip", &missing],
+        &["--geoip", &missing, "cannot read"],
+    );
+    let missing_json = scratch("missing.json").display().to_string();
+    refused(
+        &["--aws-ip-ranges", &missing_json],
+        &["--aws-ip-ranges", &missing_json],
+    );
+    refused(&["--eni-map", &missing_json], &["--eni-map", &missing_json]);
+
+    // Not a database at all, and a generated one cut short.
+    let garbage = scratch("garbage.mmdb");
+    std::fs::write(&garbage, b"this is not a MaxMind DB\n").unwrap();
+    let garbage = garbage.display().to_string();
+    refused(&["--geoip", &garbage], &["--geoip", &garbage, "MaxMind DB"]);
+    let bytes = std::fs::read(city()).unwrap();
+    let cut = scratch("cut.mmdb");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let cut = cut.display().to_string();
+    refused(&["--geoip", &cut], &["--geoip", &cut, "MaxMind DB"]);
+    // Two databases of one kind.
+    refused(
+        &["--geoip", &city(), "--geoip", &city()],
+        &["two geo (City or Country) databases"],
+    );
+
+    let bad_ranges = scratch("bad-ranges.json");
+    std::fs::write(
+        &bad_ranges,
+        r#"{"prefixes":[{"ip_prefix":"52.95.110.0/33","region":"us-east-1","service":"S3","network_border_group":"us-east-1"}]}"#,
+    )
+    .unwrap();
+    let bad_ranges = bad_ranges.display().to_string();
+    refused(
+        &["--aws-ip-ranges", &bad_ranges],
+        &[&bad_ranges, "prefixes[0].ip_prefix", "52.95.110.0/33"],
+    );
+    let bad_enis = scratch("bad-enis.json");
+    std::fs::write(
+        &bad_enis,
+        r#"{"NetworkInterfaces":[{"NetworkInterfaceId":"eni-1","PrivateIpAddress":"10.0.0.300"}]}"#,
+    )
+    .unwrap();
+    let bad_enis = bad_enis.display().to_string();
+    refused(&["--eni-map", &bad_enis], &[&bad_enis, "10.0.0.300"]);
+}
+
+/// Every database in `../shared/data/mmdb/broken` is refused up front.
+#[test]
+fn broken_maxmind_databases_are_refused() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/mmdb/broken");
+    if !dir.is_dir() {
+        assert!(
+            std::env::var_os("FLOWTAG_REQUIRE_SHARED").is_none(),
+            "FLOWTAG_REQUIRE_SHARED is set but {} is missing",
+            dir.display()
+        );
+        eprintln!("note: {} is missing; skipped", dir.display());
+        return;
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mmdb"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{}", dir.display());
+    for file in files {
+        let file = file.display().to_string();
+        refused(&["--geoip", &file], &["--geoip", &file]);
+    }
+}
+
+#[test]
+fn verbose_says_what_was_loaded() {
+    let output = run(
+        &[
+            "--verbose",
+            "--geoip",
+            &city(),
+            "--geoip",
+            &asn(),
+            "--aws-ip-ranges",
+            &golden("enriched.ip-ranges.json"),
+            "--eni-map",
+            &golden("enriched.enis.json"),
+        ],
+        RECORD.as_bytes(),
+    );
+    assert_eq!(output.status.code(), Some(0));
+    let text = stderr(&output);
+    for expected in [
+        format!(
+            "loaded geoip {}: GeoIP2-City (City), built 2026-11-01",
+            city()
+        ),
+        format!(
+            "loaded geoip {}: GeoLite2-ASN (ASN), built 2026-11-01",
+            asn()
+        ),
+        "syncToken 1764000000, createDate 2026-11-24-12-00-00, 8 IPv4 and 3 IPv6 prefixes"
+            .to_owned(),
+        "5 ENIs (in all: 5 ENIs, 9 addresses)".to_owned(),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} not in\n{text}");
+    }
+}
+
+#[test]
+fn geoip_locale_picks_names_with_english_fallback() {
+    let line = "2 123456789010 eni-0a1b2c3d4e5f60001 89.160.20.112 10.0.0.2 1024 80 6 1 60 1700000000 1700000060 ACCEPT OK\n";
+    let names = |args: &[&str]| -> Value {
+        let output = run(args, line.as_bytes());
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        ndjson(&output.stdout)[0]["src"]["geo"].clone()
+    };
+    let english = names(&["--geoip", &city()]);
+    assert_eq!(english["country_name"], "Sweden");
+    assert_eq!(english["region_name"], "Östergötland County");
+    let german = names(&["--geoip", &city(), "--geoip-locale", "de"]);
+    assert_eq!(german["country_name"], "Schweden");
+    assert_eq!(german["region_name"], "Östergötlands län");
+    // The city has no German name.
+    assert_eq!(german["city_name"], "Linköping");
+    assert_eq!(german["region_iso_code"], "SE-E");
+}
+
+fn send_sighup(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// ENI map naming the instance `name`.
+fn eni_map(name: &str) -> String {
+    format!(
+        r#"{{"NetworkInterfaces":[{{"NetworkInterfaceId":"eni-0a1b2c3d4e5f60001","PrivateIpAddress":"10.0.0.1","Attachment":{{"InstanceId":"i-0123456789abcdef0"}},"TagSet":[{{"Key":"Name","Value":"{name}"}}]}}]}}"#
+    )
+}
+
+/// SIGHUP while records stream in: every record comes out once, in order;
+/// the resource name switches from the old map to the new one exactly once
+/// per successful reload; a reload of a corrupt file keeps the old data.
+#[test]
+fn reload_under_a_continuous_stream_loses_nothing() {
+    let map = scratch("reload-enis.json");
+    std::fs::write(&map, eni_map("before")).unwrap();
+    let mut child = flowtag()
+        .args(["--no-flow", "--eni-map", &map.display().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_reader(&mut child);
+    let mut stdin = child.stdin.take().unwrap();
+    const TOTAL: usize = 30_000;
+    let writer = std::thread::spawn(move || {
+        for chunk in 0..TOTAL / 100 {
+            let text: String = (chunk * 100..(chunk + 1) * 100)
+                .map(|i| format!("2 123456789010 eni-0a1b2c3d4e5f60001 10.0.0.1 10.0.0.2 1024 80 6 1 {i} 1700000000 1700000060 ACCEPT OK\n"))
+                .collect();
+            stdin.write_all(text.as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    let mut names: Vec<String> = Vec::with_capacity(TOTAL);
+    let receive = |count: usize, names: &mut Vec<String>| {
+        for _ in 0..count {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .expect("output stalled");
+            let record: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(record["bytes"], names.len() as u64, "order");
+            let name = record["src"]["resource"]["name"].as_str().unwrap();
+            names.push(name.to_owned());
+        }
+    };
+    receive(5_000, &mut names);
+    // A corrupt file: the reload fails and the old data stays.
+    std::fs::write(&map, "{ not json").unwrap();
+    send_sighup(&child);
+    receive(5_000, &mut names);
+    std::fs::write(&map, eni_map("after")).unwrap();
+    send_sighup(&child);
+    receive(TOTAL - 10_000, &mut names);
+    writer.join().unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(
+        lines.recv_timeout(Duration::from_secs(5)).is_err(),
+        "extra output"
+    );
+
+    assert!(
+        err.contains("reload failed, keeping the previous data"),
+        "{err}"
+    );
+    assert!(err.contains("reloaded the data files"), "{err}");
+    assert!(err.contains("2 reloads (1 failed)"), "{err}");
+    let switch = names
+        .iter()
+        .position(|n| n == "after")
+        .expect("the new map was used");
+    assert!(switch >= 10_000, "switched before the SIGHUP: {switch}");
+    assert!(names[..switch].iter().all(|n| n == "before"));
+    assert!(
+        names[switch..].iter().all(|n| n == "after"),
+        "switched back"
+    );
+    assert!(
+        err.contains(&format!(
+            "{TOTAL} records read, {TOTAL} written, 0 rejected"
+        )),
+        "{err}"
+    );
+}
