@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod fuzz;
 pub mod input;
 pub mod pipeline;
 pub mod report;

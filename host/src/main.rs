@@ -50,9 +50,9 @@ Exit status:
   4  the component failed in its constructor (a bug in the plugin); a plugin
      failing on a record only rejects that record (plugin-trap,
      plugin-timeout, plugin-memory)
-  130  interrupted by SIGINT, 143  by SIGTERM: reading stopped, every record
-     read was written or rejected, the summary was printed (a second signal
-     exits at once)
+  130  interrupted by SIGINT: reading stopped, every record read was written
+       or rejected, the summary was printed (a second signal exits at once)
+  143  the same for SIGTERM
 
 Sandbox and start-up:
   The plugin gets no files, network or environment. Each worker's instance

@@ -146,6 +146,12 @@ impl Stats {
                 self.faults, self.fault_rejections
             ));
         }
+        if self.reruns > 0 {
+            extra.push_str(&format!(
+                ", {} batches re-run for a header change",
+                self.reruns
+            ));
+        }
         if self.reloads + self.failed_reloads > 0 {
             extra.push_str(&format!(
                 ", {} reloads ({} failed)",

@@ -433,29 +433,35 @@ fn open_cache(directory: &std::path::Path) -> Result<Cache, String> {
     Cache::new(config).map_err(|e| format!("{e:#}"))
 }
 
-/// Sorts a failed call into a trap, a timeout or a memory-limit failure.
+/// Sorts a failed call into a trap, a timeout or a memory-limit failure,
+/// described in one line (wasmtime's text adds a multi-line wasm backtrace).
 fn classify(error: &wasmtime::Error) -> Fault {
-    let kind = if error.downcast_ref::<MemoryLimitExceeded>().is_some() {
-        FaultKind::Memory
-    } else if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-        FaultKind::Timeout
-    } else {
-        FaultKind::Trap
-    };
-    let message = match kind {
-        // wasmtime's text for an interrupt does not say which limit it was.
-        FaultKind::Timeout => format!("{error:#} (over the batch timeout)"),
-        _ => format!("{error:#}"),
-    };
-    Fault {
-        kind,
-        message: first_line(&message),
+    if let Some(limit) = error.downcast_ref::<MemoryLimitExceeded>() {
+        return Fault {
+            kind: FaultKind::Memory,
+            message: limit.to_string(),
+        };
     }
-}
-
-/// A trap's text ends in a multi-line wasm backtrace; reports keep one line.
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().trim().to_owned()
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Fault {
+            kind: FaultKind::Timeout,
+            message: "the call ran past the batch timeout".to_owned(),
+        },
+        Some(trap) => Fault {
+            kind: FaultKind::Trap,
+            message: trap.to_string(),
+        },
+        None => Fault {
+            kind: FaultKind::Trap,
+            message: error
+                .root_cause()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        },
+    }
 }
 
 /// One component instance holding one configured processor.
