@@ -135,6 +135,14 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(duration)
 }
 
+/// Parses a timeout: a duration as [`parse_duration`], or `off` for none.
+pub fn parse_timeout(text: &str) -> Result<Option<std::time::Duration>, String> {
+    if matches!(text.trim(), "off" | "none") {
+        return Ok(None);
+    }
+    parse_duration(text).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +162,7 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("0s").is_err());
+        assert_eq!(parse_timeout("off"), Ok(None));
+        assert_eq!(parse_timeout("1s"), Ok(Some(Duration::from_secs(1))));
     }
 }

@@ -8,7 +8,10 @@
 //! - CPU time: epoch interruption. A ticker thread advances the engine's
 //!   epoch every [`EPOCH_TICK`]; each call gets a deadline of
 //!   [`Limits::batch_timeout`] worth of ticks, and overrunning it traps
-//!   ([`FaultKind::Timeout`]);
+//!   ([`FaultKind::Timeout`]). The epoch checks compiled into the guest's
+//!   loops cost ~20 % of the default plugin's speed (BENCHMARKS.md), so a
+//!   trusted plugin may run without a deadline (`batch_timeout: None`);
+//!   fuel would cost more;
 //! - wasm stack: [`Limits::max_stack`]; the threads that run wasm are spawned
 //!   with that much native stack plus room for the host ([`thread_stack_size`]).
 
@@ -58,8 +61,9 @@ pub const MIN_CONSTRUCTOR_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct Limits {
     /// Bytes of linear memory per instance.
     pub max_memory: usize,
-    /// CPU time a `process` call may take.
-    pub batch_timeout: Duration,
+    /// CPU time a `process` call may take; `None`: no deadline, and no
+    /// epoch checks compiled into the guest.
+    pub batch_timeout: Option<Duration>,
     /// Bytes of wasm stack.
     pub max_stack: usize,
 }
@@ -75,15 +79,15 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_memory: 1 << 30,
-            batch_timeout: Duration::from_secs(10),
+            batch_timeout: Some(Duration::from_secs(10)),
             max_stack: 1 << 20,
         }
     }
 }
 
 impl Limits {
-    fn constructor_timeout(&self) -> Duration {
-        self.batch_timeout.max(MIN_CONSTRUCTOR_TIMEOUT)
+    fn constructor_timeout(&self) -> Option<Duration> {
+        self.batch_timeout.map(|t| t.max(MIN_CONSTRUCTOR_TIMEOUT))
     }
 }
 
@@ -277,7 +281,7 @@ impl Runtime {
         let limits = options.limits;
         let mut config = Config::new();
         config.wasm_component_model(true);
-        config.epoch_interruption(true);
+        config.epoch_interruption(limits.batch_timeout.is_some());
         config.max_wasm_stack(limits.max_stack);
         // wasmtime refuses a wasm stack larger than the async stack (the
         // `async` feature is on through wasmtime-wasi, though flowtag is sync).
@@ -319,7 +323,7 @@ impl Runtime {
             ))
         })?;
         Ok(Runtime {
-            _ticker: start_ticker(&engine),
+            _ticker: start_ticker(&engine, limits.batch_timeout.is_some()),
             engine,
             pre,
             limits,
@@ -368,7 +372,9 @@ impl Runtime {
             },
         );
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(ticks(self.limits.constructor_timeout()));
+        if let Some(timeout) = self.limits.constructor_timeout() {
+            store.set_epoch_deadline(ticks(timeout));
+        }
         let constructor_failed = |error: wasmtime::Error| RuntimeError::Constructor {
             plugin: self.name.clone(),
             fault: classify(&error),
@@ -387,7 +393,7 @@ impl Runtime {
             store,
             bindings,
             processor,
-            batch_ticks: ticks(self.limits.batch_timeout),
+            batch_ticks: self.limits.batch_timeout.map(ticks),
         })
     }
 }
@@ -401,8 +407,11 @@ fn ticks(timeout: Duration) -> u64 {
 
 /// Advances the engine's epoch every [`EPOCH_TICK`] until the runtime is
 /// dropped. Holds only a weak handle, so it never keeps the engine alive.
-fn start_ticker(engine: &Engine) -> Ticker {
-    let stop = Arc::new(AtomicBool::new(false));
+fn start_ticker(engine: &Engine, needed: bool) -> Ticker {
+    let stop = Arc::new(AtomicBool::new(!needed));
+    if !needed {
+        return Ticker { stop };
+    }
     let weak = engine.weak();
     let stopped = Arc::clone(&stop);
     let spawned = std::thread::Builder::new()
@@ -469,7 +478,7 @@ pub struct Instance {
     store: Store<HostState>,
     bindings: bindings::Flowtag,
     processor: ResourceAny,
-    batch_ticks: u64,
+    batch_ticks: Option<u64>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -483,7 +492,9 @@ impl Instance {
     /// output; an error is a guest failure, after which the instance must
     /// be dropped (the component model forbids entering it again).
     pub fn process(&mut self, batch: &Batch) -> Result<BatchOutput, Fault> {
-        self.store.set_epoch_deadline(self.batch_ticks);
+        if let Some(ticks) = self.batch_ticks {
+            self.store.set_epoch_deadline(ticks);
+        }
         self.bindings
             .flowtag_flowlog_processor()
             .processor()
@@ -493,7 +504,9 @@ impl Instance {
 
     /// What the processor's constructor loaded.
     pub fn loaded(&mut self) -> Result<Vec<LoadedFile>, Fault> {
-        self.store.set_epoch_deadline(self.batch_ticks);
+        if let Some(ticks) = self.batch_ticks {
+            self.store.set_epoch_deadline(ticks);
+        }
         self.bindings
             .flowtag_flowlog_processor()
             .processor()
