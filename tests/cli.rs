@@ -544,7 +544,10 @@ fn echoed(stdout: &[u8]) -> Vec<(u64, Option<String>, String)> {
 
 #[test]
 fn plugin_faults_are_isolated_to_their_records() {
-    let input = "#h H1\na\nb TRAP\nc\n\nREJECT me\nd GROW\ne LOOP\nf\n#h H2\ng\n";
+    let input = "#h H1\na\nb TRAP\nc\n\nREJECT me\nd GROW\ne LOOP\nf\n#h H2\ng\nh DEEP\n";
+    // From a file: one read, so one batch whatever the timing.
+    let file = scratch("faults.log");
+    std::fs::write(&file, input).unwrap();
     let errors = scratch("faults.errors");
     let output = run(
         &[
@@ -556,10 +559,13 @@ fn plugin_faults_are_isolated_to_their_records() {
             "64M",
             "--batch-timeout",
             "300ms",
+            "--max-stack",
+            "256K",
             "--errors",
             errors.to_str().unwrap(),
+            file.to_str().unwrap(),
         ],
-        input.as_bytes(),
+        b"",
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let lines: Vec<(u64, String)> = echoed(&output.stdout)
@@ -582,8 +588,17 @@ fn plugin_faults_are_isolated_to_their_records() {
             (3, "plugin-trap"),
             (6, "field-count"),
             (7, "plugin-memory"),
-            (8, "plugin-timeout")
+            (8, "plugin-timeout"),
+            (12, "plugin-trap")
         ]
+    );
+    assert!(
+        reports[4]["message"]
+            .as_str()
+            .unwrap()
+            .contains("call stack exhausted"),
+        "{}",
+        reports[4]
     );
     for report in reports.iter().filter(|r| r["reason"] != "field-count") {
         assert_eq!(report["plugin"], test_plugin());
@@ -592,10 +607,10 @@ fn plugin_faults_are_isolated_to_their_records() {
     assert_eq!(reports[0]["raw"], "b TRAP");
     let text = stderr(&output);
     assert!(
-        text.contains("warning:") && text.contains("lines 1–11") && text.contains("plugin-trap"),
+        text.contains("warning:") && text.contains("lines 1–12") && text.contains("plugin-trap"),
         "{text}"
     );
-    assert_eq!(summary(&output), [8, 4, 4, 2, 1]);
+    assert_eq!(summary(&output), [9, 4, 5, 2, 1]);
 }
 
 #[test]

@@ -47,6 +47,7 @@ use std::sync::mpsc::{
     Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError, channel, sync_channel,
 };
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -273,7 +274,7 @@ pub struct Pipeline {
     runtime: Arc<Runtime>,
     options: Options,
     generation: Arc<Generation>,
-    _workers: Workers,
+    workers: Workers,
     jobs: Sender<Job>,
     inbox: Receiver<Message>,
     inbox_sender: Sender<Message>,
@@ -323,7 +324,7 @@ impl Pipeline {
             runtime: Arc::clone(runtime),
             options,
             generation,
-            _workers: workers,
+            workers,
             jobs,
             inbox,
             inbox_sender,
@@ -367,14 +368,17 @@ impl Pipeline {
             // A reload builds an instance on this thread to validate the data.
             .stack_size(stack)
             .spawn(move || dispatcher.run(&events));
-        if let Err(error) = spawned {
-            return Outcome {
-                ending: Err(PipelineError::Internal(format!(
-                    "cannot start the dispatcher thread: {error}"
-                ))),
-                stats: Stats::default(),
-            };
-        }
+        let dispatcher = match spawned {
+            Ok(handle) => handle,
+            Err(error) => {
+                return Outcome {
+                    ending: Err(PipelineError::Internal(format!(
+                        "cannot start the dispatcher thread: {error}"
+                    ))),
+                    stats: Stats::default(),
+                };
+            }
+        };
         let mut writer = Writer {
             output,
             errors,
@@ -387,6 +391,9 @@ impl Pipeline {
             hint,
             jobs: self.jobs,
             permit_returns,
+            dispatcher,
+            workers: self.workers,
+            end_received: false,
         };
         let ending = writer.run(&self.inbox);
         Outcome {
@@ -670,7 +677,15 @@ struct Writer<'a, W: Write> {
     /// For batches that must run again with another header.
     jobs: Sender<Job>,
     permit_returns: Receiver<()>,
+    /// Watched so that a thread that died (a bug) ends the run with an error
+    /// instead of leaving the writer waiting for ever.
+    dispatcher: JoinHandle<()>,
+    workers: Workers,
+    end_received: bool,
 }
+
+/// How often a waiting writer checks that the other threads are alive.
+const LIVENESS_CHECK: Duration = Duration::from_secs(1);
 
 /// What writing one item did.
 enum Step {
@@ -694,9 +709,21 @@ impl<W: Write> Writer<'_, W> {
                     Step::End(ending) => return Ok(ending),
                 }
             }
-            let message = inbox.recv().map_err(|_| {
-                PipelineError::Internal("the dispatcher and workers stopped early".to_owned())
-            })?;
+            let message = match inbox.recv_timeout(LIVENESS_CHECK) {
+                Ok(message) => message,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.check_threads()?;
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return Err(PipelineError::Internal(
+                        "the dispatcher and workers stopped early".to_owned(),
+                    ));
+                }
+            };
+            if matches!(message, Message::Note(_, Note::End(_))) {
+                self.end_received = true;
+            }
             let seq = match &message {
                 Message::Worker(Finished::Done(job, _)) => job.seq,
                 Message::Note(seq, _) => *seq,
@@ -708,6 +735,22 @@ impl<W: Write> Writer<'_, W> {
             };
             self.waiting.insert(seq, message);
         }
+    }
+
+    /// Nothing arrived for a while: fine if the workers are busy (a slow
+    /// batch), an error if a thread that still owes a result is gone.
+    fn check_threads(&self) -> Result<(), PipelineError> {
+        if self.dispatcher.is_finished() && !self.end_received {
+            return Err(PipelineError::Internal(
+                "the dispatcher thread ended without finishing the input".to_owned(),
+            ));
+        }
+        if self.workers.any_ended() {
+            return Err(PipelineError::Internal(
+                "a worker thread ended while batches were in flight".to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     fn write(&mut self, message: Message) -> Result<Step, PipelineError> {

@@ -247,14 +247,11 @@ impl Workers {
         Ok((Workers { handles }, loaded))
     }
 
-    /// How many there are.
-    pub fn len(&self) -> usize {
-        self.handles.len()
-    }
-
-    /// Whether there are none (never, once started).
-    pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
+    /// Whether a worker thread has ended. While jobs can still come, that
+    /// only happens after it reported a failure, or if it panicked (a bug),
+    /// in which case its job would never come back.
+    pub fn any_ended(&self) -> bool {
+        self.handles.iter().any(JoinHandle::is_finished)
     }
 }
 

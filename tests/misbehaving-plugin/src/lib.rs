@@ -5,6 +5,7 @@
 //! - `TRAP`: panics (a trap: the guest is built with `panic = "abort"`);
 //! - `LOOP`: loops forever (the host's deadline must stop it);
 //! - `GROW`: allocates without bound (the host's memory limit must stop it);
+//! - `DEEP`: recurses without bound (the host's stack limit must stop it);
 //! - `ESCAPE`: tries to read `/etc/passwd`, the environment and to connect a
 //!   TCP socket, and writes what happened into the record (the host must
 //!   deny all three);
@@ -107,6 +108,9 @@ fn misbehave(text: &str) {
             spins = std::hint::black_box(spins.wrapping_add(1));
         }
     }
+    if text.contains("DEEP") {
+        std::hint::black_box(recurse(0));
+    }
     if text.contains("GROW") {
         let mut hoard: Vec<Vec<u8>> = Vec::new();
         loop {
@@ -114,6 +118,14 @@ fn misbehave(text: &str) {
             std::hint::black_box(&hoard);
         }
     }
+}
+
+/// Never returns: each call needs the next one's result.
+fn recurse(depth: u64) -> u64 {
+    if std::hint::black_box(depth) == u64::MAX {
+        return 0;
+    }
+    recurse(depth + 1).wrapping_add(depth)
 }
 
 /// Tries what a sandboxed plugin must not be able to do; says what happened.
