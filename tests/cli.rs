@@ -882,18 +882,21 @@ fn sigterm_finishes_what_was_read_and_exits_143() {
 }
 
 #[test]
-fn reload_with_parallel_workers_loses_nothing() {
-    let eni = scratch("eni.json");
-    std::fs::write(&eni, r#"{"NetworkInterfaces": []}"#).unwrap();
+fn reload_switches_every_worker_between_batches_and_loses_nothing() {
+    // The test component writes the ENI map's text into every record, so
+    // the output shows which data each batch ran with.
+    let data = scratch("reload-data.json");
+    std::fs::write(&data, "v1").unwrap();
     let mut child = flowtag()
         .args([
-            "--no-flow",
+            "--plugin",
+            test_plugin(),
             "--threads",
-            "2",
+            "3",
             "--batch-bytes",
-            "4096",
+            "512",
             "--eni-map",
-            eni.to_str().unwrap(),
+            data.to_str().unwrap(),
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -902,39 +905,66 @@ fn reload_with_parallel_workers_loses_nothing() {
         .unwrap();
     let lines = line_reader(&mut child);
     let mut stdin = child.stdin.take().unwrap();
-    let rounds = 5;
+    // Wait until it runs: a first record comes out.
+    stdin.write_all(b"record 1\n").unwrap();
+    stdin.flush().unwrap();
+    let first = lines
+        .recv_timeout(Duration::from_secs(30))
+        .expect("no output for the first record");
+    let mut records: Vec<Value> = vec![serde_json::from_str(&first).unwrap()];
+    let rounds = 4;
     let per_round = 3000;
-    let mut expected = 0u64;
-    for _ in 0..rounds {
+    let mut sent = 1u64;
+    for round in 1..=rounds {
         let records: String = (0..per_round)
             .map(|_| {
-                expected += 1;
-                format!("2 123456789010 eni-0a1b2c3d4e5f60001 10.0.0.1 10.0.0.2 1024 80 6 1 {expected} 1700000000 1700000060 ACCEPT OK\n")
+                sent += 1;
+                format!("record {sent}\n")
             })
             .collect();
         stdin.write_all(records.as_bytes()).unwrap();
         stdin.flush().unwrap();
-        Command::new("kill")
-            .args(["-HUP", &child.id().to_string()])
-            .status()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(150));
+        std::thread::sleep(Duration::from_millis(100));
+        if round < rounds {
+            std::fs::write(&data, format!("v{}", round + 1)).unwrap();
+            Command::new("kill")
+                .args(["-HUP", &child.id().to_string()])
+                .status()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        }
     }
     drop(stdin);
-    let mut seen = Vec::new();
-    while let Ok(line) = lines.recv_timeout(Duration::from_secs(20)) {
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(30)) {
         let record: Value = serde_json::from_str(&line).unwrap();
-        seen.push(record["bytes"].as_u64().unwrap());
-        if seen.len() as u64 == expected {
+        records.push(record);
+        if records.len() as u64 == sent {
             break;
         }
     }
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_eq!(seen, (1..=expected).collect::<Vec<_>>());
+    // Nothing lost, duplicated or reordered.
+    let numbers: Vec<u64> = records
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=sent).collect::<Vec<_>>());
+    // Data versions only ever move forward in the output: no worker ran a
+    // batch with old data after another had the new.
+    let versions: Vec<u64> = records
+        .iter()
+        .map(|r| r["data"].as_str().unwrap()[1..].parse().unwrap())
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] <= w[1]), "data went back");
+    assert_eq!(versions[0], 1);
+    assert_eq!(*versions.last().unwrap(), rounds);
     let text = stderr(&output);
     assert!(text.contains("reloaded the data files"), "{text}");
-    assert!(text.contains("reloads (0 failed)"), "{text}");
+    assert!(
+        text.contains(&format!("{} reloads (0 failed)", rounds - 1)),
+        "{text}"
+    );
 }
 
 #[test]

@@ -194,6 +194,19 @@ fn fail(code: u8) -> impl FnOnce(anyhow::Error) -> Failure {
 }
 
 fn run(args: Args) -> Result<u8, Failure> {
+    // Signal handlers first: a signal during start-up (compiling, loading
+    // data files) must not kill the process with the default action.
+    let stop_signal = Arc::new(AtomicUsize::new(0));
+    let stop = install_stop_handlers(&stop_signal).map_err(fail(EXIT_USAGE))?;
+    let has_data =
+        !args.geoip.is_empty() || args.aws_ip_ranges.is_some() || !args.eni_map.is_empty();
+    let reload_requested = Arc::new(AtomicBool::new(false));
+    if has_data {
+        signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload_requested))
+            .context("cannot install the SIGHUP handler")
+            .map_err(fail(EXIT_USAGE))?;
+    }
+
     let limits = Limits {
         max_memory: args.max_memory,
         batch_timeout: args.batch_timeout,
@@ -238,13 +251,10 @@ fn run(args: Args) -> Result<u8, Failure> {
         }
     }
 
-    let stop_signal = Arc::new(AtomicUsize::new(0));
-    let stop = install_stop_handlers(&stop_signal).map_err(fail(EXIT_USAGE))?;
     let reload = if sources.has_data() {
-        let requested = Arc::new(AtomicBool::new(false));
-        signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&requested))
-            .context("cannot install the SIGHUP handler")
-            .map_err(fail(EXIT_USAGE))?;
+        // A SIGHUP during start-up is kept: the files may have changed
+        // after they were read.
+        let requested = reload_requested;
         let reload_runtime = Arc::clone(&runtime);
         let verbose = args.verbose;
         let reloader: Reloader =

@@ -12,6 +12,9 @@
 //! - `REJECT`: a rejected record (`field-count`);
 //! - a format `TRAP` in the config: the constructor panics.
 //!
+//! With an `--eni-map` file, its text (trimmed) is added to every record as
+//! `"data"`, so that tests can see which configuration a batch ran with.
+//!
 //! A line `#h NAME` is a header line: it sets the header in force, as
 //! `batch.header` / `batch-output.header` carry it. A blank line is skipped.
 
@@ -30,8 +33,11 @@ mod bindings {
 use bindings::exports::flowtag::flowlog::processor::{Guest, GuestProcessor};
 use bindings::flowtag::flowlog::types as wit;
 
-/// The exported processor: no configuration is used.
-pub struct Processor;
+/// The exported processor.
+pub struct Processor {
+    /// The text of the first ENI map file, if one was given.
+    tag: Option<String>,
+}
 
 impl GuestProcessor for Processor {
     fn new(config: wit::Config) -> Result<Processor, wit::ConfigError> {
@@ -39,7 +45,11 @@ impl GuestProcessor for Processor {
         if config.formats.iter().any(|f| f == "TRAP") {
             panic!("marker TRAP in the constructor");
         }
-        Ok(Processor)
+        let tag = config
+            .eni_maps
+            .first()
+            .map(|file| String::from_utf8_lossy(&file.data).trim().to_owned());
+        Ok(Processor { tag })
     }
 
     fn loaded(&self) -> Vec<wit::LoadedFile> {
@@ -86,6 +96,9 @@ impl GuestProcessor for Processor {
                     out.header.as_deref().map_or("null".to_owned(), json),
                     json(&text)
                 );
+                if let Some(tag) = &self.tag {
+                    record.push_str(&format!(",\"data\":{}", json(tag)));
+                }
                 if text.contains("ESCAPE") {
                     record.push_str(&format!(",\"escape\":{}", json(&escape())));
                 }
