@@ -724,16 +724,19 @@ impl<W: Write> Writer<'_, W> {
             if matches!(message, Message::Note(_, Note::End(_))) {
                 self.end_received = true;
             }
-            let seq = match &message {
-                Message::Worker(Finished::Done(job, _)) => job.seq,
-                Message::Note(seq, _) => *seq,
+            match message {
                 // A worker could not make an instance: nothing more can be
                 // processed.
-                Message::Worker(Finished::Failed(_)) => {
-                    return self.write(message).map(|_| Ending::Complete);
+                Message::Worker(Finished::Failed(error)) => {
+                    return Err(PipelineError::Plugin(error));
                 }
-            };
-            self.waiting.insert(seq, message);
+                Message::Worker(Finished::Done(ref job, _)) => {
+                    self.waiting.insert(job.seq, message);
+                }
+                Message::Note(seq, _) => {
+                    self.waiting.insert(seq, message);
+                }
+            }
         }
     }
 
