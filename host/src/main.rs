@@ -198,10 +198,16 @@ fn run(args: Args) -> Result<u8, Failure> {
     // data files) must not kill the process with the default action.
     let stop_signal = Arc::new(AtomicUsize::new(0));
     let stop = install_stop_handlers(&stop_signal).map_err(fail(EXIT_USAGE))?;
-    let has_data =
-        !args.geoip.is_empty() || args.aws_ip_ranges.is_some() || !args.eni_map.is_empty();
+    let sources = Sources {
+        formats: args.formats.clone(),
+        geoip: args.geoip.clone(),
+        geoip_locale: args.geoip_locale.clone(),
+        aws_ip_ranges: args.aws_ip_ranges.clone(),
+        eni_maps: args.eni_map.clone(),
+        derive_flow: !args.no_flow,
+    };
     let reload_requested = Arc::new(AtomicBool::new(false));
-    if has_data {
+    if sources.has_data() {
         signal_hook::flag::register(signal_hook::consts::SIGHUP, Arc::clone(&reload_requested))
             .context("cannot install the SIGHUP handler")
             .map_err(fail(EXIT_USAGE))?;
@@ -219,14 +225,6 @@ fn run(args: Args) -> Result<u8, Failure> {
     let runtime_options = RuntimeOptions { limits, cache };
     let runtime =
         Arc::new(load_runtime(args.plugin.as_ref(), &runtime_options).map_err(fail(EXIT_USAGE))?);
-    let sources = Sources {
-        formats: args.formats.clone(),
-        geoip: args.geoip.clone(),
-        geoip_locale: args.geoip_locale.clone(),
-        aws_ip_ranges: args.aws_ip_ranges.clone(),
-        eni_maps: args.eni_map.clone(),
-        derive_flow: !args.no_flow,
-    };
     // Data files are read and judged before any record is read.
     let config = sources.load().map_err(fail(EXIT_USAGE))?;
     let options = Options {
