@@ -36,7 +36,7 @@ for workload in v2 v5; do
   rates=(); walls=()
   for _ in $(seq "$runs"); do
     start=$(date +%s.%N)
-    summary=$("$flowtag" "${args[@]}" "$file" 2>&1 >/dev/null | tail -1)
+    summary=$("$flowtag" --threads 1 "${args[@]}" "$file" 2>&1 >/dev/null | tail -1)
     end=$(date +%s.%N)
     rates+=("$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")")
     walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')")

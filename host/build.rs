@@ -1,5 +1,7 @@
 //! Builds the default guest component (`plugin/`) for wasm32-wasip2 and hands
-//! its path to the host, which embeds it with `include_bytes!`.
+//! its path to the host, which embeds it with `include_bytes!`. The same cargo
+//! call builds the misbehaving test component (`tests/misbehaving-plugin/`,
+//! a few seconds on top) whose path the tests get as `FLOWTAG_TEST_PLUGIN`.
 //!
 //! - `FLOWTAG_PLUGIN_WASM=/path/to/flowtag_plugin.wasm` skips the nested build
 //!   (CI caches, packagers).
@@ -22,6 +24,8 @@ fn main() {
 
     for path in [
         "plugin/src",
+        "tests/misbehaving-plugin/src",
+        "tests/misbehaving-plugin/Cargo.toml",
         "plugin/Cargo.toml",
         "crates",
         "wit",
@@ -36,6 +40,7 @@ fn main() {
     emit_versions(&workspace);
 
     let wasm = match env::var_os("FLOWTAG_PLUGIN_WASM") {
+        // No test component then: the tests that need it say so and fail.
         Some(path) => {
             let path = PathBuf::from(path);
             if !path.is_file() {
@@ -88,6 +93,8 @@ fn build_guest(workspace: &Path) -> PathBuf {
             "build",
             "--package",
             "flowtag-plugin",
+            "--package",
+            "flowtag-test-plugin",
             "--profile",
             "guest",
             "--target",
@@ -118,16 +125,21 @@ fn build_guest(workspace: &Path) -> PathBuf {
             "building the guest component (plugin/) for wasm32-wasip2 failed; see the output above",
         );
     }
-    let wasm = target_dir
-        .join(TARGET)
-        .join("guest")
-        .join("flowtag_plugin.wasm");
-    if !wasm.is_file() {
-        fail(&format!(
-            "the guest build succeeded but {} is missing",
-            wasm.display()
-        ));
+    let built = target_dir.join(TARGET).join("guest");
+    let wasm = built.join("flowtag_plugin.wasm");
+    let test_wasm = built.join("flowtag_test_plugin.wasm");
+    for path in [&wasm, &test_wasm] {
+        if !path.is_file() {
+            fail(&format!(
+                "the guest build succeeded but {} is missing",
+                path.display()
+            ));
+        }
     }
+    println!(
+        "cargo:rustc-env=FLOWTAG_TEST_PLUGIN={}",
+        test_wasm.display()
+    );
     wasm
 }
 

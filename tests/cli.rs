@@ -26,7 +26,25 @@ mod enrichment;
 mod mmdb;
 
 fn flowtag() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_flowtag"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_flowtag"));
+    // A cache of the tests' own, shared by them: not the user's.
+    command.env("XDG_CACHE_HOME", test_cache());
+    command
+}
+
+fn test_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cache")
+}
+
+/// The misbehaving component built by host/build.rs
+/// (tests/misbehaving-plugin: markers TRAP, LOOP, GROW, ESCAPE, REJECT).
+fn test_plugin() -> &'static str {
+    match option_env!("FLOWTAG_TEST_PLUGIN") {
+        Some(path) => path,
+        None => panic!(
+            "FLOWTAG_TEST_PLUGIN is not set: the test component is only built with the default plugin (not with FLOWTAG_PLUGIN_WASM)"
+        ),
+    }
 }
 
 fn golden_dir() -> PathBuf {
@@ -408,9 +426,9 @@ fn decode_base64(text: &str) -> Vec<u8> {
 fn help_version_and_quiet() {
     let help = flowtag().arg("--help").output().unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
-    for code in 0..=4 {
+    for code in [0, 1, 2, 3, 4, 130, 143] {
         assert!(
-            text.contains(&format!("\n  {code}  ")),
+            text.contains(&format!("  {code}  ")),
             "exit code {code} undocumented:\n{text}"
         );
     }
@@ -521,4 +539,534 @@ fn plugin_option_runs_a_component_file() {
     let output = run(&["--plugin", copy.to_str().unwrap()], RECORD.as_bytes());
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(ndjson(&output.stdout).len(), 1);
+}
+
+/// The lines of the test component's output: (line number, header, text).
+fn echoed(stdout: &[u8]) -> Vec<(u64, Option<String>, String)> {
+    ndjson(stdout)
+        .iter()
+        .map(|r| {
+            (
+                r["line"].as_u64().unwrap(),
+                r["header"].as_str().map(str::to_owned),
+                r["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn plugin_faults_are_isolated_to_their_records() {
+    let input = "#h H1\na\nb TRAP\nc\n\nREJECT me\nd GROW\ne LOOP\nf\n#h H2\ng\nh DEEP\n";
+    // From a file: one read, so one batch whatever the timing.
+    let file = scratch("faults.log");
+    std::fs::write(&file, input).unwrap();
+    let errors = scratch("faults.errors");
+    let output = run(
+        &[
+            "--plugin",
+            test_plugin(),
+            "--threads",
+            "2",
+            "--max-memory",
+            "64M",
+            "--batch-timeout",
+            "300ms",
+            "--max-stack",
+            "256K",
+            "--errors",
+            errors.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let lines: Vec<(u64, String)> = echoed(&output.stdout)
+        .into_iter()
+        .map(|(line, header, text)| (line, format!("{}:{text}", header.unwrap())))
+        .collect();
+    let expected: Vec<(u64, String)> = [(2, "H1:a"), (4, "H1:c"), (9, "H1:f"), (11, "H2:g")]
+        .iter()
+        .map(|(l, t)| (*l, (*t).to_owned()))
+        .collect();
+    assert_eq!(lines, expected);
+    let reports = ndjson(&std::fs::read(&errors).unwrap());
+    let reasons: Vec<(u64, &str)> = reports
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (3, "plugin-trap"),
+            (6, "field-count"),
+            (7, "plugin-memory"),
+            (8, "plugin-timeout"),
+            (12, "plugin-trap")
+        ]
+    );
+    assert!(
+        reports[4]["message"]
+            .as_str()
+            .unwrap()
+            .contains("call stack exhausted"),
+        "{}",
+        reports[4]
+    );
+    for report in reports.iter().filter(|r| r["reason"] != "field-count") {
+        assert_eq!(report["plugin"], test_plugin());
+        assert!(report["message"].as_str().unwrap().contains(test_plugin()));
+    }
+    assert_eq!(reports[0]["raw"], "b TRAP");
+    let text = stderr(&output);
+    assert!(
+        text.contains("warning:") && text.contains("lines 1–12") && text.contains("plugin-trap"),
+        "{text}"
+    );
+    assert_eq!(summary(&output), [9, 4, 5, 2, 1]);
+}
+
+#[test]
+fn the_plugin_cannot_read_files_open_sockets_or_see_the_environment() {
+    let output = run(&["--plugin", test_plugin()], b"ESCAPE\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let records = ndjson(&output.stdout);
+    assert_eq!(records.len(), 1);
+    let escape = records[0]["escape"].as_str().unwrap();
+    assert!(
+        !escape.contains("READ") && !escape.contains("root:"),
+        "{escape}"
+    );
+    assert!(escape.contains("file: denied"), "{escape}");
+    assert!(
+        escape.contains("network: denied (PermissionDenied"),
+        "{escape}"
+    );
+    assert!(escape.contains("environment: empty"), "{escape}");
+}
+
+#[test]
+fn a_constructor_that_traps_exits_4() {
+    let output = run(&["--plugin", test_plugin(), "--format", "TRAP"], b"a\n");
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("failed in its constructor"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Deterministic pseudo-random numbers (xorshift), so failures reproduce.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[test]
+fn soak_millions_of_records_with_faults_keep_count_and_order() {
+    const LINES: u64 = 3_000_000;
+    let mut random = Random(0x5eed_f10e);
+    let mut input = String::with_capacity(LINES as usize * 10);
+    let mut poison = Vec::new();
+    let mut headers = 0;
+    for line in 1..=LINES {
+        let roll = random.next() % 200_000;
+        if roll < 2 {
+            input.push_str(&format!("{line} TRAP\n"));
+            poison.push(line);
+        } else if roll == 2 {
+            input.push_str(&format!("{line} GROW\n"));
+            poison.push(line);
+        } else if roll < 5 {
+            input.push_str(&format!("#h H{}\n", random.next() % 3));
+            headers += 1;
+        } else {
+            input.push_str(&format!("{line}\n"));
+        }
+    }
+    // One record that loops, for the deadline (each costs 2 timeouts).
+    input.push_str(&format!("{} LOOP\n", LINES + 1));
+    poison.push(LINES + 1);
+    let file = scratch("soak.log");
+    std::fs::write(&file, &input).unwrap();
+    let errors = scratch("soak.errors");
+    let output = flowtag()
+        .args([
+            "--plugin",
+            test_plugin(),
+            "--threads",
+            "2",
+            "--batch-bytes",
+            "8192",
+            "--max-memory",
+            "32M",
+            "--batch-timeout",
+            "200ms",
+            "--errors",
+            errors.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(poison.len() > 10, "too few faults injected");
+
+    // Every record line is either written (in order, once) or rejected.
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let mut written = Vec::with_capacity(LINES as usize);
+    let mut header = None::<String>;
+    let mut expected_lines = input.lines().enumerate();
+    for record in stdout.lines() {
+        // `{"line":N,"header":H,"text":T}`; parsing 3M lines with
+        // serde_json in a debug build is slow, the fixed shape is not.
+        let line: u64 = record[8..record.find(',').unwrap()].parse().unwrap();
+        let (index, text) = expected_lines
+            .by_ref()
+            .find(|(i, text)| {
+                if let Some(name) = text.strip_prefix("#h ") {
+                    header = Some(name.to_owned());
+                }
+                *i as u64 + 1 == line
+            })
+            .unwrap_or_else(|| panic!("line {line} out of order or duplicated"));
+        let expected_header = header
+            .as_deref()
+            .map_or("null".to_owned(), |h| format!("\"{h}\""));
+        assert!(
+            record.contains(&format!("\"header\":{expected_header},")),
+            "line {}: {record}",
+            index + 1
+        );
+        assert!(
+            record.ends_with(&format!("\"text\":\"{text}\"}}")),
+            "{record}"
+        );
+        written.push(line);
+    }
+    let rejected: Vec<u64> = ndjson(&std::fs::read(&errors).unwrap())
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(rejected, poison);
+    let records = LINES + 1 - headers;
+    assert_eq!(written.len() as u64 + rejected.len() as u64, records);
+    assert_eq!(
+        summary(&output),
+        [
+            records,
+            written.len() as u64,
+            rejected.len() as u64,
+            headers,
+            0
+        ]
+    );
+    assert!(
+        stderr(&output).contains("plugin faults"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn header_guesses_never_change_the_output() {
+    // Small batches, header changes (some to a header that was in force
+    // before), several files: parallel output equals sequential output.
+    let mut random = Random(42);
+    let mut files = Vec::new();
+    for file in 0..3 {
+        let mut text = String::new();
+        for line in 0..20_000 {
+            if random.next().is_multiple_of(500) {
+                text.push_str(&format!("#h H{}\n", random.next() % 3));
+            } else {
+                text.push_str(&format!("{file}-{line}\n"));
+            }
+        }
+        let path = scratch(&format!("headers-{file}.log"));
+        std::fs::write(&path, text).unwrap();
+        files.push(path.display().to_string());
+    }
+    let run_with = |threads: &str, batch: &str| {
+        let mut args = vec![
+            "--plugin",
+            test_plugin(),
+            "--threads",
+            threads,
+            "--batch-bytes",
+            batch,
+        ];
+        args.extend(files.iter().map(String::as_str));
+        let output = flowtag().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        output
+    };
+    let sequential = run_with("1", "100000000");
+    for (threads, batch) in [("2", "2048"), ("4", "700")] {
+        let parallel = run_with(threads, batch);
+        assert!(
+            sequential.stdout == parallel.stdout,
+            "--threads {threads} --batch-bytes {batch} differs"
+        );
+        assert_eq!(summary(&sequential), summary(&parallel));
+    }
+    // And with the real parser: header-switch.log repeated in one stream.
+    let golden = std::fs::read(golden_dir().join("header-switch.log")).unwrap();
+    let stream: Vec<u8> = golden.repeat(200);
+    let one = run(&["--threads", "1", "--batch-bytes", "100000000"], &stream);
+    let many = run(&["--threads", "3", "--batch-bytes", "1500"], &stream);
+    assert!(one.stdout == many.stdout, "the parser's output differs");
+    assert_eq!(summary(&one), summary(&many));
+}
+
+/// Starts flowtag on a pipe that stays open, feeds it records and a torn
+/// last line, waits for the records' output, then signals it.
+fn interrupted(signal: &str) {
+    let mut child = flowtag()
+        .args(["--no-flow", "--threads", "2"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let lines = line_reader(&mut child);
+    let sent = 50_000;
+    stdin.write_all(numbered_records(sent).as_bytes()).unwrap();
+    // A partial line at the end, as a shipper stopped mid-write leaves it.
+    stdin.write_all(b"2 123456789010 eni-0a1b").unwrap();
+    stdin.flush().unwrap();
+    let mut written = Vec::new();
+    while written.len() < sent {
+        let line = lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("records missing before the signal");
+        written.push(line);
+    }
+    // Let the reader take the partial line too.
+    std::thread::sleep(Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // stdin stays open: flowtag must stop reading by itself.
+    let (done, finished) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let output = child.wait_with_output();
+        let _ = done.send(());
+        output
+    });
+    finished
+        .recv_timeout(Duration::from_secs(20))
+        .expect("flowtag did not stop after the signal");
+    let output = waiter.join().unwrap().unwrap();
+    drop(stdin);
+    written.extend(lines.try_iter());
+    let expected = if signal == "-INT" { 130 } else { 143 };
+    assert_eq!(output.status.code(), Some(expected), "{}", stderr(&output));
+    // No torn output line; every record read written or rejected: the
+    // torn input line is rejected, not lost.
+    for line in &written {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+    assert_eq!(written.len(), sent);
+    assert_eq!(summary(&output), [sent as u64 + 1, sent as u64, 1, 0, 0]);
+    assert!(
+        stderr(&output).contains("field-count"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn sigint_finishes_what_was_read_and_exits_130() {
+    interrupted("-INT");
+}
+
+#[test]
+fn sigterm_finishes_what_was_read_and_exits_143() {
+    interrupted("-TERM");
+}
+
+#[test]
+fn reload_switches_every_worker_between_batches_and_loses_nothing() {
+    // The test component writes the ENI map's text into every record, so
+    // the output shows which data each batch ran with.
+    let data = scratch("reload-data.json");
+    std::fs::write(&data, "v1").unwrap();
+    let mut child = flowtag()
+        .args([
+            "--plugin",
+            test_plugin(),
+            "--threads",
+            "3",
+            "--batch-bytes",
+            "512",
+            "--eni-map",
+            data.to_str().unwrap(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_reader(&mut child);
+    let mut stdin = child.stdin.take().unwrap();
+    // Wait until it runs: a first record comes out.
+    stdin.write_all(b"record 1\n").unwrap();
+    stdin.flush().unwrap();
+    let first = lines
+        .recv_timeout(Duration::from_secs(30))
+        .expect("no output for the first record");
+    let mut records: Vec<Value> = vec![serde_json::from_str(&first).unwrap()];
+    let rounds = 4;
+    let per_round = 3000;
+    let mut sent = 1u64;
+    for round in 1..=rounds {
+        let records: String = (0..per_round)
+            .map(|_| {
+                sent += 1;
+                format!("record {sent}\n")
+            })
+            .collect();
+        stdin.write_all(records.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        if round < rounds {
+            std::fs::write(&data, format!("v{}", round + 1)).unwrap();
+            Command::new("kill")
+                .args(["-HUP", &child.id().to_string()])
+                .status()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+    drop(stdin);
+    while let Ok(line) = lines.recv_timeout(Duration::from_secs(30)) {
+        let record: Value = serde_json::from_str(&line).unwrap();
+        records.push(record);
+        if records.len() as u64 == sent {
+            break;
+        }
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // Nothing lost, duplicated or reordered.
+    let numbers: Vec<u64> = records
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, (1..=sent).collect::<Vec<_>>());
+    // Data versions only ever move forward in the output: no worker ran a
+    // batch with old data after another had the new.
+    let versions: Vec<u64> = records
+        .iter()
+        .map(|r| r["data"].as_str().unwrap()[1..].parse().unwrap())
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] <= w[1]), "data went back");
+    assert_eq!(versions[0], 1);
+    assert_eq!(*versions.last().unwrap(), rounds);
+    let text = stderr(&output);
+    assert!(text.contains("reloaded the data files"), "{text}");
+    assert!(
+        text.contains(&format!("{} reloads (0 failed)", rounds - 1)),
+        "{text}"
+    );
+}
+
+#[test]
+fn compiled_component_is_cached_privately() {
+    let cache = scratch("cache-home");
+    let _ = std::fs::remove_dir_all(&cache);
+    let with_cache = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_flowtag"));
+        command.env("XDG_CACHE_HOME", &cache).args(args);
+        command.stdin(Stdio::null()).output().unwrap()
+    };
+    let output = with_cache(&["--no-cache"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!cache.join("flowtag").exists(), "--no-cache wrote a cache");
+    for _ in 0..2 {
+        let output = with_cache(&[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    }
+    let dir = cache.join("flowtag");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "cache directory mode {mode:o}");
+        // Keyed by the wasmtime version.
+        let versions: Vec<String> = std::fs::read_dir(dir.join("modules"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            versions.iter().any(|v| v.starts_with("wasmtime-")),
+            "{versions:?}"
+        );
+        // A directory others can write to is not used, with a warning.
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let output = with_cache(&[]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("not caching"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn unreadable_input_among_several_and_head() {
+    let good = scratch("good2.log");
+    std::fs::write(&good, numbered_records(3)).unwrap();
+    // A directory opens but cannot be read (root can read any file).
+    let unreadable = scratch("a-directory.log");
+    std::fs::create_dir_all(&unreadable).unwrap();
+    let output = run(
+        &[
+            good.to_str().unwrap(),
+            unreadable.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert_eq!(ndjson(&output.stdout).len(), 6);
+    assert!(
+        stderr(&output).contains("a-directory.log: read error"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(summary(&output)[0], 6);
+
+    // `flowtag big | head -1` through a shell: exit 0, no noise.
+    let big = scratch("head.log");
+    std::fs::write(&big, numbered_records(300_000)).unwrap();
+    let script = format!(
+        "{} {} | head -1; echo \"status ${{PIPESTATUS[0]}}\"",
+        env!("CARGO_BIN_EXE_flowtag"),
+        big.display()
+    );
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .env("XDG_CACHE_HOME", test_cache())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.ends_with("status 0\n"), "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let text = stderr(&output).to_lowercase();
+    assert!(
+        !text.contains("broken pipe") && !text.contains("flowtag: error"),
+        "{text}"
+    );
 }

@@ -259,7 +259,7 @@ fn reload_under_a_continuous_stream_loses_nothing() {
     );
     assert!(
         err.contains(&format!(
-            "{TOTAL} records read, {TOTAL} written, 0 rejected"
+            "{TOTAL} records read = {TOTAL} written + 0 rejected"
         )),
         "{err}"
     );

@@ -88,3 +88,81 @@ pub fn describe_loaded(loaded: &[LoadedFile]) -> Vec<String> {
         })
         .collect()
 }
+
+/// Parses a byte size: a number with an optional `K`, `M` or `G` suffix
+/// (powers of 1024, optionally followed by `iB` or `B`), as in `512M` or `1GiB`.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let trimmed = text.trim();
+    let digits_end = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(digits_end);
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 1G, 512M, 65536)"))?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("{text:?}: unknown unit (use K, M or G)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{text:?} is out of range"))
+}
+
+/// Parses a duration: a number with a unit `ms`, `s` or `m`, as in `10s`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let trimmed = text.trim();
+    let digits_end = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(digits_end);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (e.g. 10s, 500ms)"))?;
+    let duration = match unit.trim() {
+        "ms" => std::time::Duration::from_millis(number),
+        "s" => std::time::Duration::from_secs(number),
+        "m" | "min" => std::time::Duration::from_secs(number.saturating_mul(60)),
+        _ => return Err(format!("{text:?}: give a unit: ms, s or m")),
+    };
+    if duration.is_zero() {
+        return Err(format!("{text:?}: must be more than zero"));
+    }
+    Ok(duration)
+}
+
+/// Parses a timeout: a duration as [`parse_duration`], or `off` for none.
+pub fn parse_timeout(text: &str) -> Result<Option<std::time::Duration>, String> {
+    if matches!(text.trim(), "off" | "none") {
+        return Ok(None);
+    }
+    parse_duration(text).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("65536"), Ok(65536));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("2k"), Ok(2048));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("1T").is_err());
+        assert!(parse_size("lots").is_err());
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert_eq!(parse_timeout("off"), Ok(None));
+        assert_eq!(parse_timeout("1s"), Ok(Some(Duration::from_secs(1))));
+    }
+}

@@ -1,9 +1,12 @@
 //! The flowtag reference host: reads flow-log input, runs it through the
-//! flowtag component in wasmtime, and writes NDJSON. `main.rs` only parses
-//! arguments and maps outcomes to exit codes.
+//! flowtag component in wasmtime on parallel workers, and writes NDJSON.
+//! `main.rs` only parses arguments and maps outcomes to exit codes.
 
+pub mod cache;
 pub mod config;
+pub mod fuzz;
 pub mod input;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;
+pub mod worker;

@@ -2,12 +2,67 @@
 
 use std::io::{self, Write};
 
-use crate::runtime::{Rejected, reason_name};
+use crate::runtime::{Fault, Rejected, reason_name};
+
+/// A rejected record: refused by the component, by the host's framing (a
+/// line over the limit), or by the host because the plugin failed on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Line number in the source (1-based).
+    pub line: u64,
+    /// Index of the log event inside a CloudWatch Logs payload.
+    pub event: Option<u32>,
+    /// The field whose value was refused.
+    pub field: Option<String>,
+    /// The refused value.
+    pub value: Option<String>,
+    /// Kebab-case reason: the component's (`field-count`, …) or the host's
+    /// (`plugin-trap`, `plugin-timeout`, `plugin-memory`).
+    pub reason: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The raw record.
+    pub raw: Vec<u8>,
+    /// The plugin that failed on the record, for the host's reasons.
+    pub plugin: Option<String>,
+}
+
+impl From<Rejected> for Rejection {
+    fn from(rejected: Rejected) -> Rejection {
+        Rejection {
+            line: rejected.line,
+            event: rejected.event,
+            field: rejected.field,
+            value: rejected.value,
+            reason: reason_name(rejected.reason),
+            message: rejected.message,
+            raw: rejected.raw,
+            plugin: None,
+        }
+    }
+}
+
+impl Rejection {
+    /// A record the plugin failed on, even alone in a fresh instance.
+    pub fn plugin_fault(line: u64, raw: &[u8], plugin: &str, fault: &Fault) -> Rejection {
+        let raw = raw.strip_suffix(b"\n").unwrap_or(raw);
+        Rejection {
+            line,
+            event: None,
+            field: None,
+            value: None,
+            reason: fault.kind.reason_name(),
+            message: format!("{plugin} failed on this record: {}", fault.message),
+            raw: raw.to_vec(),
+            plugin: Some(plugin.to_owned()),
+        }
+    }
+}
 
 /// Receives every rejected record and every input error.
 pub trait ErrorSink {
-    /// A record the component (or the host's framing) refused.
-    fn rejected(&mut self, source: &str, rejected: &Rejected) -> io::Result<()>;
+    /// A record the component, the host's framing or a plugin fault rejected.
+    fn rejected(&mut self, source: &str, rejected: &Rejection) -> io::Result<()>;
     /// A source that could not be read to its end.
     fn input_error(&mut self, source: &str, message: &str) -> io::Result<()> {
         // Input errors are about files, not records: always on stderr.
@@ -23,12 +78,12 @@ pub trait ErrorSink {
 pub struct StderrSink;
 
 impl ErrorSink for StderrSink {
-    fn rejected(&mut self, source: &str, rejected: &Rejected) -> io::Result<()> {
+    fn rejected(&mut self, source: &str, rejected: &Rejection) -> io::Result<()> {
         let mut line = format!("flowtag: {source}:{}", rejected.line);
         if let Some(event) = rejected.event {
             line.push_str(&format!(" (log event {event})"));
         }
-        line.push_str(&format!(": rejected ({})", reason_name(rejected.reason)));
+        line.push_str(&format!(": rejected ({})", rejected.reason));
         if let Some(field) = &rejected.field {
             line.push_str(&format!(" field {field}"));
         }
@@ -51,7 +106,8 @@ impl ErrorSink for StderrSink {
 
 /// NDJSON reports written to a file (`--errors FILE`), one object per
 /// rejected record: `file`, `line`, `event`, `field`, `value`, `reason`,
-/// `message`, `raw` (and `raw_base64` when the raw bytes are not UTF-8).
+/// `message`, `raw` (and `raw_base64` when the raw bytes are not UTF-8, and
+/// `plugin` when the plugin failed on the record).
 #[derive(Debug)]
 pub struct NdjsonSink<W: Write> {
     writer: W,
@@ -65,7 +121,7 @@ impl<W: Write> NdjsonSink<W> {
 }
 
 impl<W: Write> ErrorSink for NdjsonSink<W> {
-    fn rejected(&mut self, source: &str, rejected: &Rejected) -> io::Result<()> {
+    fn rejected(&mut self, source: &str, rejected: &Rejection) -> io::Result<()> {
         let mut object = serde_json::Map::new();
         object.insert("file".into(), source.into());
         object.insert("line".into(), rejected.line.into());
@@ -78,7 +134,7 @@ impl<W: Write> ErrorSink for NdjsonSink<W> {
         if let Some(value) = &rejected.value {
             object.insert("value".into(), value.as_str().into());
         }
-        object.insert("reason".into(), reason_name(rejected.reason).into());
+        object.insert("reason".into(), rejected.reason.into());
         object.insert("message".into(), rejected.message.as_str().into());
         match std::str::from_utf8(&rejected.raw) {
             Ok(raw) => {
@@ -88,6 +144,9 @@ impl<W: Write> ErrorSink for NdjsonSink<W> {
                 object.insert("raw".into(), String::from_utf8_lossy(&rejected.raw).into());
                 object.insert("raw_base64".into(), base64(&rejected.raw).into());
             }
+        }
+        if let Some(plugin) = &rejected.plugin {
+            object.insert("plugin".into(), plugin.as_str().into());
         }
         serde_json::to_writer(&mut self.writer, &object)?;
         self.writer.write_all(b"\n")

@@ -1,9 +1,31 @@
-//! wasmtime embedding: the one bindgen site on the host side, the engine,
-//! and processor instances that grant the guest nothing.
+//! wasmtime embedding: the one bindgen site on the host side, the engine with
+//! its sandbox limits, and processor instances that grant the guest nothing.
+//!
+//! Limits, per instance (one [`Store`] each):
+//! - linear memory: growth past [`Limits::max_memory`] traps at once (the
+//!   limiter returns an error instead of letting `memory.grow` return -1, so
+//!   the failure is recognisable as [`FaultKind::Memory`]);
+//! - CPU time: epoch interruption. A ticker thread advances the engine's
+//!   epoch every [`EPOCH_TICK`]; each call gets a deadline of
+//!   [`Limits::batch_timeout`] worth of ticks, and overrunning it traps
+//!   ([`FaultKind::Timeout`]). The epoch checks compiled into the guest's
+//!   loops cost ~20 % of the default plugin's speed (BENCHMARKS.md), so a
+//!   trusted plugin may run without a deadline (`batch_timeout: None`);
+//!   fuel would cost more;
+//! - wasm stack: [`Limits::max_stack`]; the threads that run wasm are spawned
+//!   with that much native stack plus room for the host ([`thread_stack_size`]).
 
-use anyhow::{Context, Result, anyhow};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use thiserror::Error;
 use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder,
+    Trap,
+};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 mod bindings {
@@ -21,16 +43,175 @@ pub use bindings::flowtag::flowlog::types::{
 /// The default component, built from `plugin/` by the build script.
 pub static DEFAULT_PLUGIN: &[u8] = include_bytes!(env!("FLOWTAG_DEFAULT_PLUGIN"));
 
-/// The WIT package this host speaks, e.g. `flowtag:flowlog@0.1.0`.
+/// The WIT package this host speaks, e.g. `flowtag:flowlog@0.2.0`.
 pub const WIT_PACKAGE: &str = env!("FLOWTAG_WIT_PACKAGE");
 
 /// The wasmtime version the host was built with.
 pub const WASMTIME_VERSION: &str = env!("FLOWTAG_WASMTIME_VERSION");
 
-/// Store data: a WASI context that grants nothing.
+/// How often the epoch advances: the granularity of [`Limits::batch_timeout`].
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The constructor loads the data files (a City DB takes a while), so it gets
+/// at least this long whatever the batch timeout.
+pub const MIN_CONSTRUCTOR_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Sandbox limits for every instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes of linear memory per instance.
+    pub max_memory: usize,
+    /// CPU time a `process` call may take; `None`: no deadline, and no
+    /// epoch checks compiled into the guest.
+    pub batch_timeout: Option<Duration>,
+    /// Bytes of wasm stack.
+    pub max_stack: usize,
+}
+
+impl Default for Limits {
+    /// Sized for the default plugin with a full-size City DB: the DB's bytes
+    /// arrive in guest memory as part of the config and are kept there, so a
+    /// 70 MB DB needs ~140 MB while it is being copied, plus the other data
+    /// files and the working set of a batch (a few MB). 1 GiB leaves ample
+    /// room and still stops a runaway guest long before the machine suffers.
+    /// A 256 KiB batch takes ~1 ms (10 ms with every enrichment), so 10 s
+    /// only catches a guest that is stuck.
+    fn default() -> Limits {
+        Limits {
+            max_memory: 1 << 30,
+            batch_timeout: Some(Duration::from_secs(10)),
+            max_stack: 1 << 20,
+        }
+    }
+}
+
+impl Limits {
+    fn constructor_timeout(&self) -> Option<Duration> {
+        self.batch_timeout.map(|t| t.max(MIN_CONSTRUCTOR_TIMEOUT))
+    }
+}
+
+/// Native stack for a thread that runs wasm: the wasm stack lives on it,
+/// and host functions (WASI, wasmtime's own frames) need room beyond that.
+pub fn thread_stack_size(limits: &Limits) -> usize {
+    limits.max_stack + (4 << 20)
+}
+
+/// Why the guest failed. Every such failure poisons the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// A trap: unreachable, out-of-bounds access, stack overflow, a panic…
+    Trap,
+    /// The call overran its deadline ([`Limits::batch_timeout`]).
+    Timeout,
+    /// Linear memory would grow past [`Limits::max_memory`].
+    Memory,
+}
+
+impl FaultKind {
+    /// The rejection reason for records that cause this fault.
+    pub fn reason_name(self) -> &'static str {
+        match self {
+            FaultKind::Trap => "plugin-trap",
+            FaultKind::Timeout => "plugin-timeout",
+            FaultKind::Memory => "plugin-memory",
+        }
+    }
+}
+
+/// A guest failure inside a call.
+#[derive(Debug, Clone, Error)]
+#[error("{message}")]
+pub struct Fault {
+    /// What kind of failure.
+    pub kind: FaultKind,
+    /// wasmtime's description (trap code, limit, backtrace summary).
+    pub message: String,
+}
+
+/// Why a runtime or an instance could not be made.
+#[derive(Debug, Error)]
+pub enum RuntimeError {
+    /// The bytes are not a component implementing the `flowtag` world.
+    #[error("{0}")]
+    InvalidComponent(String),
+    /// The processor's constructor refused the configuration.
+    #[error("{}", describe_config_error(.0))]
+    Config(ConfigError),
+    /// The guest failed while instantiating or in its constructor.
+    #[error("{plugin} failed in its constructor: {fault}")]
+    Constructor {
+        /// Where the component came from.
+        plugin: String,
+        /// What went wrong.
+        fault: Fault,
+    },
+    /// wasmtime itself failed (engine settings, resources).
+    #[error("{0}")]
+    Engine(String),
+}
+
+/// The error wasmtime returns from the limiter for a memory growth past the
+/// limit; found again in the call's error to classify the fault.
+#[derive(Debug, Error)]
+#[error("linear memory would grow to {desired} bytes, past the limit of {limit} bytes")]
+struct MemoryLimitExceeded {
+    desired: usize,
+    limit: usize,
+}
+
+/// Enforces [`Limits::max_memory`] by trapping, and the table and instance
+/// limits of [`StoreLimits`].
+struct Limiter {
+    max_memory: usize,
+    others: StoreLimits,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_memory {
+            // An error, not `Ok(false)`: a guest would turn a failed grow
+            // into an abort that looks like any other trap.
+            return Err(wasmtime::Error::new(MemoryLimitExceeded {
+                desired,
+                limit: self.max_memory,
+            }));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.others.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.others.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.others.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.others.memories()
+    }
+}
+
+/// Store data: a WASI context that grants nothing, and the limiter.
 struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
+    limiter: Limiter,
 }
 
 impl WasiView for HostState {
@@ -42,50 +223,110 @@ impl WasiView for HostState {
     }
 }
 
-/// A compiled component, ready to be instantiated many times.
+/// How the compiled component is cached between runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompileCache {
+    /// Compile every time.
+    Off,
+    /// wasmtime's cache in this directory (keyed by wasmtime's version, the
+    /// engine's settings and a SHA-256 of the component).
+    Directory(PathBuf),
+}
+
+/// Runtime settings.
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Sandbox limits.
+    pub limits: Limits,
+    /// Where compiled components are cached.
+    pub cache: CompileCache,
+}
+
+/// Stops the epoch ticker when the runtime goes away.
+#[derive(Debug)]
+struct Ticker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A compiled component, ready to be instantiated many times, from any thread.
 pub struct Runtime {
     engine: Engine,
     pre: bindings::FlowtagPre<HostState>,
+    limits: Limits,
     /// Where the component came from, for messages.
     name: String,
+    _ticker: Ticker,
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Runtime").field("name", &self.name).finish()
+        f.debug_struct("Runtime")
+            .field("name", &self.name)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
     }
 }
 
 impl Runtime {
-    /// Compiles `wasm` (a component implementing the `flowtag` world) and
-    /// checks that it does.
-    pub fn new(wasm: &[u8], name: &str) -> Result<Runtime> {
+    /// Compiles `wasm` (a component implementing the `flowtag` world), or
+    /// loads it from the cache, and checks that it implements the world.
+    /// A cache that cannot be used is a warning on stderr, never an error.
+    pub fn new(wasm: &[u8], name: &str, options: &RuntimeOptions) -> Result<Runtime, RuntimeError> {
+        let limits = options.limits;
         let mut config = Config::new();
         config.wasm_component_model(true);
+        config.epoch_interruption(limits.batch_timeout.is_some());
+        config.max_wasm_stack(limits.max_stack);
+        // wasmtime refuses a wasm stack larger than the async stack (the
+        // `async` feature is on through wasmtime-wasi, though flowtag is sync).
+        config.async_stack_size(limits.max_stack + (1 << 20));
         if std::env::var_os("FLOWTAG_PERFMAP").is_some() {
             // For `perf report` on the guest's JIT code (see BENCHMARKS.md).
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
-        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
-        let component = Component::new(&engine, wasm)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("{name} is not a valid WebAssembly component"))?;
+        if let CompileCache::Directory(directory) = &options.cache {
+            match open_cache(directory) {
+                Ok(cache) => {
+                    config.cache(Some(cache));
+                }
+                Err(message) => eprintln!(
+                    "flowtag: warning: not caching the compiled component in {}: {message}",
+                    directory.display()
+                ),
+            }
+        }
+        let engine = Engine::new(&config).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let component = Component::new(&engine, wasm).map_err(|e| {
+            RuntimeError::InvalidComponent(format!(
+                "{name} is not a valid WebAssembly component: {e:#}"
+            ))
+        })?;
         let mut linker = Linker::<HostState>::new(&engine);
         // The standard library's imports (clocks, random, stderr, …) must
         // resolve; the context below grants no files, sockets or environment.
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(anyhow::Error::from)?;
-        let instance_pre = linker
-            .instantiate_pre(&component)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("{name} imports something flowtag does not provide"))?;
-        let pre = bindings::FlowtagPre::new(instance_pre)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!("{name} does not implement the world `flowtag` of {WIT_PACKAGE}")
-            })?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let instance_pre = linker.instantiate_pre(&component).map_err(|e| {
+            RuntimeError::InvalidComponent(format!(
+                "{name} imports something flowtag does not provide: {e:#}"
+            ))
+        })?;
+        let pre = bindings::FlowtagPre::new(instance_pre).map_err(|e| {
+            RuntimeError::InvalidComponent(format!(
+                "{name} does not implement the world `flowtag` of {WIT_PACKAGE}: {e:#}"
+            ))
+        })?;
         Ok(Runtime {
+            _ticker: start_ticker(&engine, limits.batch_timeout.is_some()),
             engine,
             pre,
+            limits,
             name: name.to_owned(),
         })
     }
@@ -95,36 +336,140 @@ impl Runtime {
         &self.name
     }
 
-    /// Instantiates the component and constructs a processor. The outer
-    /// error is a host or guest failure; the inner one a refused configuration.
-    pub fn instantiate(
-        &self,
-        config: &ProcessorConfig,
-    ) -> Result<std::result::Result<Instance, ConfigError>> {
-        let wasi = WasiCtxBuilder::new().build();
+    /// The sandbox limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Instantiates the component (from the pre-instantiated template) and
+    /// constructs a processor. Call it on a thread with at least
+    /// [`thread_stack_size`] of stack.
+    pub fn instantiate(&self, config: &ProcessorConfig) -> Result<Instance, RuntimeError> {
+        // Explicitly nothing: no preopened directories, no environment, no
+        // stdin, and no network even where WASI would allow some by default.
+        let wasi = WasiCtxBuilder::new()
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let limiter = Limiter {
+            max_memory: self.limits.max_memory,
+            // A component is a handful of core instances, each with a table
+            // or two; these only stop a guest that creates them in a loop.
+            others: StoreLimitsBuilder::new()
+                .instances(64)
+                .tables(64)
+                .memories(16)
+                .table_elements(1 << 20)
+                .build(),
+        };
         let mut store = Store::new(
             &self.engine,
             HostState {
                 wasi,
                 table: ResourceTable::new(),
+                limiter,
             },
         );
+        store.limiter(|state| &mut state.limiter);
+        if let Some(timeout) = self.limits.constructor_timeout() {
+            store.set_epoch_deadline(ticks(timeout));
+        }
+        let constructor_failed = |error: wasmtime::Error| RuntimeError::Constructor {
+            plugin: self.name.clone(),
+            fault: classify(&error),
+        };
         let bindings = self
             .pre
             .instantiate(&mut store)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot instantiate {}", self.name))?;
-        let constructed = bindings
+            .map_err(constructor_failed)?;
+        let processor = bindings
             .flowtag_flowlog_processor()
             .processor()
             .call_constructor(&mut store, config)
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("{} failed in its constructor", self.name))?;
-        Ok(constructed.map(|processor| Instance {
+            .map_err(constructor_failed)?
+            .map_err(RuntimeError::Config)?;
+        Ok(Instance {
             store,
             bindings,
             processor,
-        }))
+            batch_ticks: self.limits.batch_timeout.map(ticks),
+        })
+    }
+}
+
+/// Epoch ticks for `timeout`, rounded up, plus one because the current tick
+/// may be about to end.
+fn ticks(timeout: Duration) -> u64 {
+    let tick = EPOCH_TICK.as_nanos();
+    u64::try_from(timeout.as_nanos().div_ceil(tick)).unwrap_or(u64::MAX / 2) + 1
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the runtime is
+/// dropped. Holds only a weak handle, so it never keeps the engine alive.
+fn start_ticker(engine: &Engine, needed: bool) -> Ticker {
+    let stop = Arc::new(AtomicBool::new(!needed));
+    if !needed {
+        return Ticker { stop };
+    }
+    let weak = engine.weak();
+    let stopped = Arc::clone(&stop);
+    let spawned = std::thread::Builder::new()
+        .name("flowtag-epoch".to_owned())
+        .spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                std::thread::sleep(EPOCH_TICK);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => return,
+                }
+            }
+        });
+    if let Err(error) = spawned {
+        // Without it no deadline ever passes: the limit is lost, not the run.
+        eprintln!(
+            "flowtag: warning: cannot start the epoch thread, batch timeouts are off: {error}"
+        );
+    }
+    Ticker { stop }
+}
+
+/// wasmtime's compilation cache in `directory`, created private to the user.
+fn open_cache(directory: &std::path::Path) -> Result<Cache, String> {
+    crate::cache::prepare_private_dir(directory)?;
+    let mut config = CacheConfig::new();
+    config.with_directory(directory);
+    Cache::new(config).map_err(|e| format!("{e:#}"))
+}
+
+/// Sorts a failed call into a trap, a timeout or a memory-limit failure,
+/// described in one line (wasmtime's text adds a multi-line wasm backtrace).
+fn classify(error: &wasmtime::Error) -> Fault {
+    if let Some(limit) = error.downcast_ref::<MemoryLimitExceeded>() {
+        return Fault {
+            kind: FaultKind::Memory,
+            message: limit.to_string(),
+        };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => Fault {
+            kind: FaultKind::Timeout,
+            message: "the call ran past the batch timeout".to_owned(),
+        },
+        Some(trap) => Fault {
+            kind: FaultKind::Trap,
+            message: trap.to_string(),
+        },
+        None => Fault {
+            kind: FaultKind::Trap,
+            message: error
+                .root_cause()
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        },
     }
 }
 
@@ -133,6 +478,7 @@ pub struct Instance {
     store: Store<HostState>,
     bindings: bindings::Flowtag,
     processor: ResourceAny,
+    batch_ticks: Option<u64>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -142,24 +488,30 @@ impl std::fmt::Debug for Instance {
 }
 
 impl Instance {
-    /// Runs one batch through the guest. An error here is a trap or a host
-    /// failure, i.e. a bug in the component: bad records come back in the
-    /// output.
-    pub fn process(&mut self, batch: &Batch) -> Result<BatchOutput> {
+    /// Runs one batch through the guest. Bad records come back in the
+    /// output; an error is a guest failure, after which the instance must
+    /// be dropped (the component model forbids entering it again).
+    pub fn process(&mut self, batch: &Batch) -> Result<BatchOutput, Fault> {
+        if let Some(ticks) = self.batch_ticks {
+            self.store.set_epoch_deadline(ticks);
+        }
         self.bindings
             .flowtag_flowlog_processor()
             .processor()
             .call_process(&mut self.store, self.processor, batch)
-            .map_err(|e| anyhow!(e))
+            .map_err(|e| classify(&e))
     }
 
     /// What the processor's constructor loaded.
-    pub fn loaded(&mut self) -> Result<Vec<LoadedFile>> {
+    pub fn loaded(&mut self) -> Result<Vec<LoadedFile>, Fault> {
+        if let Some(ticks) = self.batch_ticks {
+            self.store.set_epoch_deadline(ticks);
+        }
         self.bindings
             .flowtag_flowlog_processor()
             .processor()
             .call_loaded(&mut self.store, self.processor)
-            .map_err(|e| anyhow!(e))
+            .map_err(|e| classify(&e))
     }
 }
 

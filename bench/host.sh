@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Reproduces the host table of BENCHMARKS.md:  bash bench/host.sh [LINES]
+#
+#   start-up: wall time of `echo LINE | flowtag -q`, cold (empty compile
+#             cache: the component is compiled) and warm (cached), median of
+#             15 runs; without data files, and with the data files below.
+#   workers:  the default-format file of LINES (default 1,000,000) lines with
+#             --threads 1 and --threads 2, median of 7 runs each: flowtag's
+#             own rate (processing only) and the wall time; with the data
+#             files below when given (full enrichment), else parse only.
+#   memory:   peak RSS (GNU time %M) of the 2-worker run with the data files.
+#
+# Data files, optional (full-size ones for the published numbers):
+#   FLOWTAG_BENCH_CITY=GeoLite2-City.mmdb FLOWTAG_BENCH_ASN=GeoLite2-ASN.mmdb
+#   FLOWTAG_BENCH_IP_RANGES=ip-ranges.json FLOWTAG_BENCH_ENI=eni.json
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-1000000}
+work=${BENCH_DIR:-target/bench}
+mkdir -p "$work"
+
+cargo build --release -q -p flowtag
+cargo build --release -q -p flowlog --example generate
+flowtag=$PWD/target/release/flowtag
+gen=target/release/examples/generate
+
+data=()
+[ -n "${FLOWTAG_BENCH_CITY:-}" ] && data+=(--geoip "$FLOWTAG_BENCH_CITY")
+[ -n "${FLOWTAG_BENCH_ASN:-}" ] && data+=(--geoip "$FLOWTAG_BENCH_ASN")
+[ -n "${FLOWTAG_BENCH_IP_RANGES:-}" ] && data+=(--aws-ip-ranges "$FLOWTAG_BENCH_IP_RANGES")
+[ -n "${FLOWTAG_BENCH_ENI:-}" ] && data+=(--eni-map "$FLOWTAG_BENCH_ENI")
+describe_data() {
+  if [ ${#data[@]} -eq 0 ]; then echo "none (parse only)"; return; fi
+  local out="" i
+  for ((i = 1; i < ${#data[@]}; i += 2)); do
+    out+="$(basename "${data[i]}") ($(du -h "${data[i]}" | cut -f1)) "
+  done
+  echo "$out"
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (b-a)*1000}'; }
+
+line="2 123456789010 eni-0a1b2c3d4e5f60001 10.0.1.25 52.95.110.1 49152 443 6 12 5210 1732500000 1732500060 ACCEPT OK"
+start_ms() { # cold|warm, then flowtag args
+  local mode=$1; shift
+  local cache="$work/startup-cache" times=() t0 t1
+  rm -rf "$cache"
+  if [ "$mode" = warm ]; then echo "$line" | XDG_CACHE_HOME=$PWD/$cache "$flowtag" -q "$@" > /dev/null; fi
+  for _ in $(seq 15); do
+    [ "$mode" = cold ] && rm -rf "$cache"
+    t0=$(now)
+    echo "$line" | XDG_CACHE_HOME=$PWD/$cache "$flowtag" -q "$@" > /dev/null
+    t1=$(now)
+    times+=("$(elapsed "$t0" "$t1")")
+  done
+  printf '%s\n' "${times[@]}" | median
+}
+
+echo "machine: $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -sr)"
+echo "flowtag: $($flowtag --version)"
+echo "data files: $(describe_data)"
+echo
+echo "| start-up of \`echo LINE | flowtag\` | cold ms | warm ms |"
+echo "|---|---|---|"
+echo "| no data files | $(start_ms cold) | $(start_ms warm) |"
+if [ ${#data[@]} -gt 0 ]; then
+  echo "| with the data files | $(start_ms cold "${data[@]}") | $(start_ms warm "${data[@]}") |"
+fi
+
+file="$work/v2-$lines.log"
+[ -s "$file" ] || "$gen" v2 "$lines" > "$file"
+echo
+echo "| workers | lines | rec/s (flowtag's rate) | wall s | speed-up (wall) |"
+echo "|---|---|---|---|---|"
+base=""
+for threads in 1 2; do
+  rates=(); walls=()
+  for _ in $(seq 7); do
+    t0=$(now)
+    summary=$("$flowtag" --threads "$threads" "${data[@]}" "$file" 2>&1 >/dev/null | tail -1)
+    t1=$(now)
+    rates+=("$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")")
+    walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')")
+  done
+  rate=$(printf '%s\n' "${rates[@]}" | median)
+  wall=$(printf '%s\n' "${walls[@]}" | median)
+  [ -z "$base" ] && base=$wall
+  awk -v t="$threads" -v l="$lines" -v r="$rate" -v w="$wall" -v b="$base" \
+    'BEGIN{printf "| %d | %d | %.2f M | %.3f | %.2fx |\n", t, l, r/1e6, w, b/w}'
+done
+
+echo
+rss=$( { /usr/bin/time -f %M "$flowtag" -q --threads 2 "${data[@]}" "$file" > /dev/null; } 2>&1 | tail -1)
+echo "peak RSS, --threads 2, data files above: $(awk -v k="$rss" 'BEGIN{printf "%.1f MB", k/1024}')"
