@@ -69,8 +69,13 @@ if [ ${#data[@]} -gt 0 ]; then
   echo "| with the data files | $(start_ms cold "${data[@]}") | $(start_ms warm "${data[@]}") |"
 fi
 
-file="$work/v2-$lines.log"
-[ -s "$file" ] || "$gen" v2 "$lines" > "$file"
+# FLOWTAG_BENCH_WORKLOAD=enriched uses lines whose addresses hit the data
+# files (see bench/run.sh); the default is the plain v2 workload.
+workload=${FLOWTAG_BENCH_WORKLOAD:-v2}
+file="$work/$workload-$lines.log"
+[ -s "$file" ] || "$gen" "$workload" "$lines" > "$file"
+echo
+echo "workload: $workload"
 echo
 echo "| workers | lines | rec/s (flowtag's rate) | wall s | speed-up (wall) |"
 echo "|---|---|---|---|---|"

@@ -74,12 +74,12 @@ run_case() {
   local rates=() walls=() rss
   for _ in $(seq "$runs"); do
     start=$(date +%s.%N)
-    summary=$("$flowtag" "$@" "$file" 2>&1 >/dev/null | tail -1)
+    summary=$("$flowtag" --threads 1 "$@" "$file" 2>&1 >/dev/null | tail -1)
     end=$(date +%s.%N)
     rates+=("$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")")
     walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')")
   done
-  rss=$( { /usr/bin/time -f '%M' "$flowtag" -q "$@" "$file" >/dev/null; } 2>&1 | tail -1)
+  rss=$( { /usr/bin/time -f '%M' "$flowtag" -q --threads 1 "$@" "$file" >/dev/null; } 2>&1 | tail -1)
   rate=$(printf '%s\n' "${rates[@]}" | median)
   wall=$(printf '%s\n' "${walls[@]}" | median)
   awk -v n="$label" -v c="$rate" -v b="$bytes" -v l="$lines" -v t="$wall" -v r="$rss" 'BEGIN{
@@ -99,7 +99,7 @@ startup() {
   local walls=()
   for _ in $(seq "$runs"); do
     start=$(date +%s.%N)
-    echo "$line" | "$flowtag" -q "$@" >/dev/null
+    echo "$line" | "$flowtag" -q --threads 1 "$@" >/dev/null
     end=$(date +%s.%N)
     walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.1f", (b-a)*1000}')")
   done

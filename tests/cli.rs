@@ -439,6 +439,31 @@ fn help_version_and_quiet() {
     assert_eq!(ndjson(&quiet.stdout).len(), 1);
 }
 
+/// Sends `signal` (a name such as `HUP`, or `-HUP`) to the child.
+fn send_signal(child: &Child, signal: &str) {
+    let signal = format!("-{}", signal.trim_start_matches('-'));
+    let status = Command::new("kill")
+        .args([signal.as_str(), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Starts flowtag with `args` on pipes that stay open: the child, its
+/// stdout lines (see [`line_reader`]) and its stdin.
+fn spawn_live(args: &[&str]) -> (Child, mpsc::Receiver<String>, std::process::ChildStdin) {
+    let mut child = flowtag()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = line_reader(&mut child);
+    let stdin = child.stdin.take().unwrap();
+    (child, lines, stdin)
+}
+
 /// Reads lines from a child's stdout on a thread, so that reads can time out.
 fn line_reader(child: &mut Child) -> mpsc::Receiver<String> {
     let stdout = child.stdout.take().unwrap();
@@ -455,15 +480,7 @@ fn line_reader(child: &mut Child) -> mpsc::Receiver<String> {
 
 #[test]
 fn live_input_is_not_held_back() {
-    let mut child = flowtag()
-        .arg("--no-flow")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = line_reader(&mut child);
-    let mut stdin = child.stdin.take().unwrap();
+    let (mut child, lines, mut stdin) = spawn_live(&["--no-flow"]);
     for expected_bytes in [0, 1] {
         let record = numbered_records(expected_bytes + 1);
         let last = record.lines().last().unwrap();
@@ -827,15 +844,7 @@ fn header_guesses_never_change_the_output() {
 /// Starts flowtag on a pipe that stays open, feeds it records and a torn
 /// last line, waits for the records' output, then signals it.
 fn interrupted(signal: &str) {
-    let mut child = flowtag()
-        .args(["--no-flow", "--threads", "2"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let lines = line_reader(&mut child);
+    let (child, lines, mut stdin) = spawn_live(&["--no-flow", "--threads", "2"]);
     let sent = 50_000;
     stdin.write_all(numbered_records(sent).as_bytes()).unwrap();
     // A partial line at the end, as a shipper stopped mid-write leaves it.
@@ -850,11 +859,7 @@ fn interrupted(signal: &str) {
     }
     // Let the reader take the partial line too.
     std::thread::sleep(Duration::from_millis(300));
-    let status = Command::new("kill")
-        .args([signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    send_signal(&child, signal);
     // stdin stays open: flowtag must stop reading by itself.
     let (done, finished) = mpsc::channel();
     let waiter = std::thread::spawn(move || {
@@ -900,24 +905,16 @@ fn reload_switches_every_worker_between_batches_and_loses_nothing() {
     // the output shows which data each batch ran with.
     let data = scratch("reload-data.json");
     std::fs::write(&data, "v1").unwrap();
-    let mut child = flowtag()
-        .args([
-            "--plugin",
-            test_plugin(),
-            "--threads",
-            "3",
-            "--batch-bytes",
-            "512",
-            "--eni-map",
-            data.to_str().unwrap(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = line_reader(&mut child);
-    let mut stdin = child.stdin.take().unwrap();
+    let (child, lines, mut stdin) = spawn_live(&[
+        "--plugin",
+        test_plugin(),
+        "--threads",
+        "3",
+        "--batch-bytes",
+        "512",
+        "--eni-map",
+        data.to_str().unwrap(),
+    ]);
     // Wait until it runs: a first record comes out.
     stdin.write_all(b"record 1\n").unwrap();
     stdin.flush().unwrap();
@@ -940,10 +937,7 @@ fn reload_switches_every_worker_between_batches_and_loses_nothing() {
         std::thread::sleep(Duration::from_millis(100));
         if round < rounds {
             std::fs::write(&data, format!("v{}", round + 1)).unwrap();
-            Command::new("kill")
-                .args(["-HUP", &child.id().to_string()])
-                .status()
-                .unwrap();
+            send_signal(&child, "HUP");
             std::thread::sleep(Duration::from_millis(300));
         }
     }

@@ -166,14 +166,6 @@ fn geoip_locale_picks_names_with_english_fallback() {
     assert_eq!(german["region_iso_code"], "SE-E");
 }
 
-fn send_sighup(child: &Child) {
-    let status = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 /// ENI map naming the instance `name`.
 fn eni_map(name: &str) -> String {
     format!(
@@ -188,15 +180,8 @@ fn eni_map(name: &str) -> String {
 fn reload_under_a_continuous_stream_loses_nothing() {
     let map = scratch("reload-enis.json");
     std::fs::write(&map, eni_map("before")).unwrap();
-    let mut child = flowtag()
-        .args(["--no-flow", "--eni-map", &map.display().to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = line_reader(&mut child);
-    let mut stdin = child.stdin.take().unwrap();
+    let map_path = map.display().to_string();
+    let (mut child, lines, mut stdin) = spawn_live(&["--no-flow", "--eni-map", &map_path]);
     const TOTAL: usize = 30_000;
     let writer = std::thread::spawn(move || {
         for chunk in 0..TOTAL / 100 {
@@ -222,10 +207,10 @@ fn reload_under_a_continuous_stream_loses_nothing() {
     receive(5_000, &mut names);
     // A corrupt file: the reload fails and the old data stays.
     std::fs::write(&map, "{ not json").unwrap();
-    send_sighup(&child);
+    send_signal(&child, "HUP");
     receive(5_000, &mut names);
     std::fs::write(&map, eni_map("after")).unwrap();
-    send_sighup(&child);
+    send_signal(&child, "HUP");
     receive(TOTAL - 10_000, &mut names);
     writer.join().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
