@@ -109,6 +109,11 @@ pub struct RecordView<'a> {
     format: &'a Format,
     data: &'a [u8],
     tokens: &'a [(usize, usize)],
+    /// The record's line as text, starting at offset `line_start` of
+    /// `data`, when it is valid UTF-8: fields are then sliced from it
+    /// instead of being checked one by one (enrichers read a dozen).
+    line: Option<&'a str>,
+    line_start: usize,
 }
 
 impl<'a> RecordView<'a> {
@@ -121,11 +126,11 @@ impl<'a> RecordView<'a> {
     #[inline]
     pub fn text(&self, position: Option<usize>) -> Option<&'a str> {
         let (start, end) = *self.tokens.get(position?)?;
-        let token = &self.data[start..end];
-        if token == b"-" {
-            return None;
-        }
-        std::str::from_utf8(token).ok()
+        let token = match self.line {
+            Some(line) => line.get(start.checked_sub(self.line_start)?..end - self.line_start)?,
+            None => std::str::from_utf8(&self.data[start..end]).ok()?,
+        };
+        (token != "-").then_some(token)
     }
 
     /// The integer at `position` (validated when the record was written).
@@ -370,6 +375,8 @@ impl Processor {
                         format,
                         data,
                         tokens: &self.tokens,
+                        line: std::str::from_utf8(raw).ok(),
+                        line_start: start,
                     };
                     enricher.enrich(&view, &mut self.extra);
                     // Drop the leading comma when the record had no fields.

@@ -140,3 +140,20 @@ fn data_errors_name_the_file_once() {
     );
     assert!(error.message.contains("MaxMind DB"), "{}", error.message);
 }
+
+#[test]
+fn envelopes_and_crlf_lines_enrich_like_plain_lines() {
+    let record = "2 123456789010 eni-0bbbbbbbbbbbbbbb3 10.0.0.9 10.0.0.5 1024 80 6 1 60 1700000000 1700000042 ACCEPT OK";
+    let input = format!(
+        "{record}\n{record}\r\n{{\"message\":\"{record}\"}}\n{{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{{\"message\":\"{record}\"}},{{\"message\":\"{record}\"}}]}}\n"
+    );
+    let records = process(enricher(ENIS, true), &[], &input);
+    assert_eq!(records.len(), 5);
+    for record in &records {
+        assert_eq!(record, &records[0]);
+    }
+    assert_eq!(records[0]["flow"]["direction"], "egress");
+    assert_eq!(records[0]["flow"]["duration"], 42);
+    assert_eq!(name(&records[0], "src").as_deref(), Some("b-peer"));
+    assert_eq!(records[0]["interface"]["name"], "b-peer");
+}
