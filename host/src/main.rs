@@ -43,6 +43,15 @@ Output:
   `-` as `_`); `-` values are left out. Rejected records go to stderr, or as
   NDJSON to --errors FILE. A summary line goes to stderr at the end.
   Records are written as soon as input pauses; nothing waits for a full batch.
+  Records gain `src`, `dst`, `pkt_src`, `pkt_dst` (geo, as, aws, resource),
+  `interface` and `flow` where the data files have an answer (the README's
+  output contract); `--no-flow` leaves out `flow`.
+
+Data files:
+  --geoip, --aws-ip-ranges and --eni-map files are read and fully checked
+  before any record is read (exit 2 on a bad one). SIGHUP re-reads them and
+  switches to the new data between batches; a reload that fails keeps the
+  old data and says why on stderr.
 
 Exit status:
   0  all input was read (records may have been rejected; see --strict), or
