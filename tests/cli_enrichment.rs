@@ -176,6 +176,12 @@ fn eni_map(name: &str) -> String {
 /// SIGHUP while records stream in: every record comes out once, in order;
 /// the resource name switches from the old map to the new one exactly once
 /// per successful reload; a reload of a corrupt file keeps the old data.
+///
+/// The input streams in three phases of 10,000 records, each written in
+/// small chunks; a phase starts once the previous one's output has all come
+/// out and the signal for it was sent. So the reload is requested while the
+/// stream is open, and applied before the next phase's first batch is cut,
+/// however far ahead of the output the reader runs.
 #[test]
 fn reload_under_a_continuous_stream_loses_nothing() {
     let map = scratch("reload-enis.json");
@@ -183,8 +189,13 @@ fn reload_under_a_continuous_stream_loses_nothing() {
     let map_path = map.display().to_string();
     let (mut child, lines, mut stdin) = spawn_live(&["--no-flow", "--eni-map", &map_path]);
     const TOTAL: usize = 30_000;
+    const PHASE: usize = TOTAL / 3;
+    let (next_phase, phase_started) = mpsc::channel::<()>();
     let writer = std::thread::spawn(move || {
         for chunk in 0..TOTAL / 100 {
+            if chunk > 0 && chunk * 100 % PHASE == 0 {
+                phase_started.recv().unwrap();
+            }
             let text: String = (chunk * 100..(chunk + 1) * 100)
                 .map(|i| format!("2 123456789010 eni-0a1b2c3d4e5f60001 10.0.0.1 10.0.0.2 1024 80 6 1 {i} 1700000000 1700000060 ACCEPT OK\n"))
                 .collect();
@@ -204,14 +215,16 @@ fn reload_under_a_continuous_stream_loses_nothing() {
             names.push(name.to_owned());
         }
     };
-    receive(5_000, &mut names);
+    receive(PHASE, &mut names);
     // A corrupt file: the reload fails and the old data stays.
     std::fs::write(&map, "{ not json").unwrap();
     send_signal(&child, "HUP");
-    receive(5_000, &mut names);
+    next_phase.send(()).unwrap();
+    receive(PHASE, &mut names);
     std::fs::write(&map, eni_map("after")).unwrap();
     send_signal(&child, "HUP");
-    receive(TOTAL - 10_000, &mut names);
+    next_phase.send(()).unwrap();
+    receive(PHASE, &mut names);
     writer.join().unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
     let mut err = String::new();
