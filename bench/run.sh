@@ -23,6 +23,21 @@ v5_format=$("$gen" v5-format)
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# measure FILE ARGS…: one worker, $runs runs; prints "RATE WALL", the
+# medians of flowtag's own rate (records/s) and of the process's wall time.
+measure() {
+  local input=$1; shift
+  local rates=() walls=() start end summary
+  for _ in $(seq "$runs"); do
+    start=$(date +%s.%N)
+    summary=$("$flowtag" --threads 1 "$@" "$input" 2>&1 >/dev/null | tail -1)
+    end=$(date +%s.%N)
+    rates+=("$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")")
+    walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')")
+  done
+  echo "$(printf '%s\n' "${rates[@]}" | median) $(printf '%s\n' "${walls[@]}" | median)"
+}
+
 echo "machine: $(nproc) cores, $(awk '/model name/{$1=$2=$3="";print;exit}' /proc/cpuinfo | sed 's/^ *//'), $(uname -sr)"
 echo "flowtag: $($flowtag --version)"
 printf '\n| workload | lines | MB | native rec/s | native MB/s | component rec/s | component MB/s | component/native | wall s (incl. start) |\n|---|---|---|---|---|---|---|---|---|\n'
@@ -33,16 +48,7 @@ for workload in v2 v5; do
   if [ "$workload" = v5 ]; then args+=(--format "$v5_format"); native_args=("$v5_format"); fi
   bytes=$(stat -c %s "$file")
   native=$(target/release/examples/throughput "$file" "${native_args[@]}" | sed -E 's/.*: ([0-9]+) records\/s.*/\1/')
-  rates=(); walls=()
-  for _ in $(seq "$runs"); do
-    start=$(date +%s.%N)
-    summary=$("$flowtag" --threads 1 "${args[@]}" "$file" 2>&1 >/dev/null | tail -1)
-    end=$(date +%s.%N)
-    rates+=("$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")")
-    walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')")
-  done
-  rate=$(printf '%s\n' "${rates[@]}" | median)
-  wall=$(printf '%s\n' "${walls[@]}" | median)
+  read -r rate wall < <(measure "$file" "${args[@]}")
   awk -v w="$workload" -v l="$lines" -v b="$bytes" -v n="$native" -v c="$rate" -v t="$wall" 'BEGIN{
     printf "| %s | %d | %.1f | %.2f M | %.0f | %.2f M | %.0f | %.2f | %s |\n", w, l, b/1e6, n/1e6, n*b/l/1e6, c/1e6, c*b/l/1e6, c/n, t }'
 done
@@ -71,22 +77,14 @@ echo "City DB: $(stat -c %s "$data/City.mmdb") bytes, ASN DB: $(stat -c %s "$dat
 printf '\n| enrichment (%d lines) | rec/s | MB/s in | wall s (incl. start) | peak RSS MB |\n|---|---|---|---|---|\n' "$lines"
 run_case() {
   local label=$1; shift
-  local rates=() walls=() rss
-  for _ in $(seq "$runs"); do
-    start=$(date +%s.%N)
-    summary=$("$flowtag" --threads 1 "$@" "$file" 2>&1 >/dev/null | tail -1)
-    end=$(date +%s.%N)
-    rates+=("$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")")
-    walls+=("$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", b-a}')")
-  done
+  local rate wall rss
+  read -r rate wall < <(measure "$file" "$@")
   rss=$( { /usr/bin/time -f '%M' "$flowtag" -q --threads 1 "$@" "$file" >/dev/null; } 2>&1 | tail -1)
-  rate=$(printf '%s\n' "${rates[@]}" | median)
-  wall=$(printf '%s\n' "${walls[@]}" | median)
   awk -v n="$label" -v c="$rate" -v b="$bytes" -v l="$lines" -v t="$wall" -v r="$rss" 'BEGIN{
     printf "| %s | %.2f M | %.0f | %s | %.0f |\n", n, c/1e6, c*b/l/1e6, t, r/1024 }'
 }
 run_case "parse only (--no-flow)" --no-flow
-run_case "+ flow" 
+run_case "+ flow"
 run_case "+ flow, City + ASN" --geoip "$data/City.mmdb" --geoip "$data/ASN.mmdb"
 run_case "+ flow, ip-ranges + ENI map" --aws-ip-ranges "$ip_ranges" --eni-map "$data/enis.json"
 run_case "all four sources + flow" "${all[@]}"

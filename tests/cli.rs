@@ -18,12 +18,15 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use random::Random;
 use serde_json::Value;
 
 #[path = "cli_enrichment.rs"]
 mod enrichment;
 #[path = "support/mmdb.rs"]
 mod mmdb;
+#[path = "support/random.rs"]
+mod random;
 
 fn flowtag() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_flowtag"));
@@ -671,18 +674,6 @@ fn a_constructor_that_traps_exits_4() {
         "{}",
         stderr(&output)
     );
-}
-
-/// Deterministic pseudo-random numbers (xorshift), so failures reproduce.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 #[test]

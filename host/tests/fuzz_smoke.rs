@@ -5,6 +5,11 @@
 
 use std::path::PathBuf;
 
+#[path = "../../tests/support/random.rs"]
+mod random;
+
+use random::Random;
+
 fn corpus() -> Vec<Vec<u8>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut inputs = vec![
@@ -30,18 +35,6 @@ fn corpus() -> Vec<Vec<u8>> {
         inputs.push(std::fs::read(&file).expect("corpus file"));
     }
     inputs
-}
-
-/// Deterministic pseudo-random numbers (xorshift).
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
 
 #[test]

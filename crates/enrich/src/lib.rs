@@ -114,6 +114,9 @@ impl Enricher {
             None
         } else {
             let mut set = geoip::GeoSet::default();
+            // The endpoint cache in front keeps every rendered answer; a
+            // second per-address cache here would only hold copies.
+            set.set_cache_slots(1);
             if let Some(locale) = sources.geoip_locale.as_deref() {
                 set.set_locale(locale);
             }

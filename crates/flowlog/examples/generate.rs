@@ -170,20 +170,34 @@ fn write_enriched(out: &mut impl Write, lines: u64, rng: &mut Rng) -> io::Result
         } else {
             (&remote, &local)
         };
-        writeln!(
-            out,
-            "2 123456789012 {} {src} {dst} {} {} {} {} {} {start} {} {} OK",
-            eni_id(eni),
-            1024 + rng.below(64_000),
-            rng.pick(&["443", "80", "22", "53", "5432", "6379"]),
-            rng.pick(&["6", "6", "6", "17", "1"]),
-            1 + rng.below(500),
-            40 + rng.below(900_000),
-            start + 60,
-            rng.pick(&["ACCEPT", "ACCEPT", "ACCEPT", "REJECT"]),
-        )?;
+        write_record(out, rng, 2, &eni_id(eni), src, dst, start)?;
+        out.write_all(b"\n")?;
     }
     Ok(())
+}
+
+/// The 14 default-format fields of an accepted record, without a newline:
+/// random ports, protocol, counts and action around the given ones.
+fn write_record(
+    out: &mut impl Write,
+    rng: &mut Rng,
+    version: u8,
+    eni: &str,
+    src: &str,
+    dst: &str,
+    start: u64,
+) -> io::Result<()> {
+    write!(
+        out,
+        "{version} 123456789012 {eni} {src} {dst} {} {} {} {} {} {start} {} {} OK",
+        1024 + rng.below(64_000),
+        rng.pick(&["443", "80", "22", "53", "5432", "6379"]),
+        rng.pick(&["6", "6", "6", "17", "1"]),
+        1 + rng.below(500),
+        40 + rng.below(900_000),
+        start + 60,
+        rng.pick(&["ACCEPT", "ACCEPT", "ACCEPT", "REJECT"]),
+    )
 }
 
 fn main() -> io::Result<()> {
@@ -238,17 +252,14 @@ fn main() -> io::Result<()> {
                 start + 60
             )?;
         } else {
-            write!(
-                out,
-                "{} 123456789012 {eni} {src} {dst} {} {} {} {} {} {start} {} {} OK",
+            write_record(
+                &mut out,
+                &mut rng,
                 if v5 { 5 } else { 2 },
-                1024 + rng.below(64_000),
-                rng.pick(&["443", "80", "22", "53", "5432", "6379"]),
-                rng.pick(&["6", "6", "6", "17", "1"]),
-                1 + rng.below(500),
-                40 + rng.below(900_000),
-                start + 60,
-                rng.pick(&["ACCEPT", "ACCEPT", "ACCEPT", "REJECT"]),
+                eni,
+                &src,
+                &dst,
+                start,
             )?;
         }
         if v5 {
