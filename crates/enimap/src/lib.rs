@@ -519,7 +519,21 @@ impl EniMap {
     /// The ENI with this `NetworkInterfaceId`.
     #[inline]
     pub fn lookup_eni(&self, interface_id: &str) -> Option<&Resource> {
-        let index = self.by_id.get(interface_id)?;
+        self.resource(self.lookup_eni_index(interface_id)?)
+    }
+
+    /// Like [`EniMap::lookup_eni`], but the ENI's index (see
+    /// [`EniMap::resource`]).
+    #[inline]
+    pub fn lookup_eni_index(&self, interface_id: &str) -> Option<u32> {
+        self.by_id.get(interface_id)
+    }
+
+    /// The ENI at `index`. An ENI's index is fixed once it is added (a
+    /// later file that lists it again replaces it in place), so indexes are
+    /// cheap identities for callers that cache lookups.
+    #[inline]
+    pub fn resource(&self, index: u32) -> Option<&Resource> {
         self.enis.get(index as usize)
     }
 
@@ -537,6 +551,13 @@ impl EniMap {
     /// holder is returned whatever its VPC (peering, public addresses).
     #[inline]
     pub fn lookup_ip_in(&self, ip: IpAddr, vpc_id: Option<&str>) -> Option<&Resource> {
+        self.resource(self.lookup_ip_index_in(ip, vpc_id)?)
+    }
+
+    /// Like [`EniMap::lookup_ip_in`], but the ENI's index (see
+    /// [`EniMap::resource`]).
+    #[inline]
+    pub fn lookup_ip_index_in(&self, ip: IpAddr, vpc_id: Option<&str>) -> Option<u32> {
         let (exact, prefixes) = match ip {
             IpAddr::V4(a) => (self.v4.get(&a.to_bits()), !self.v4_prefixes.is_empty()),
             IpAddr::V6(a) => (self.v6.get(&a.to_bits()), !self.v6_prefixes.is_empty()),
@@ -546,11 +567,11 @@ impl EniMap {
         }
         let slot = *exact?;
         if slot & MANY == 0 {
-            return self.enis.get(slot as usize);
+            return Some(slot);
         }
         let mut pick = Pick::new(self, vpc_id);
         pick.offer_slot(slot, &self.lists);
-        self.enis.get(pick.result()? as usize)
+        pick.result()
     }
 
     #[cold]
@@ -559,13 +580,13 @@ impl EniMap {
         ip: IpAddr,
         exact: Option<u32>,
         vpc_id: Option<&str>,
-    ) -> Option<&Resource> {
+    ) -> Option<u32> {
         let mut pick = Pick::new(self, vpc_id);
         if let Some(slot) = exact {
             pick.offer_slot(slot, &self.lists);
         }
         self.each_prefix_slot(ip, |slot| pick.offer_slot(slot, &self.lists));
-        self.enis.get(pick.result()? as usize)
+        pick.result()
     }
 
     /// Calls `f` with the slot of every delegated prefix that holds `ip`.

@@ -141,7 +141,23 @@ impl Resource {
     /// Whether `ip` is one of [`Resource::addresses`] or inside one of
     /// [`Resource::prefixes`].
     pub fn holds(&self, ip: IpAddr) -> bool {
-        self.addresses.contains(&ip)
+        // By the bits of one family: derived IpAddr equality is slow in
+        // the guest, and this runs for both ends of every record.
+        let listed = match ip {
+            IpAddr::V4(ip) => {
+                let bits = ip.to_bits();
+                self.addresses
+                    .iter()
+                    .any(|a| matches!(a, IpAddr::V4(a) if a.to_bits() == bits))
+            }
+            IpAddr::V6(ip) => {
+                let bits = ip.to_bits();
+                self.addresses
+                    .iter()
+                    .any(|a| matches!(a, IpAddr::V6(a) if a.to_bits() == bits))
+            }
+        };
+        listed
             || self
                 .prefixes
                 .iter()

@@ -18,10 +18,18 @@ pub(crate) const DEFAULT_BUDGET: usize = 32 << 20;
 
 #[derive(Debug)]
 struct Entry {
-    /// The answer depends on the record's VPC: do not reuse `body`.
-    per_vpc: bool,
+    facts: Facts,
     /// The rendered object, or empty when nothing is known.
     body: Vec<u8>,
+}
+
+/// What rendering an endpoint learnt besides its object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Facts {
+    /// The answer depends on the record's VPC: do not reuse the body.
+    pub(crate) per_vpc: bool,
+    /// The index of the one ENI that holds the address, if one does.
+    pub(crate) holder: Option<u32>,
 }
 
 /// See the module docs.
@@ -42,14 +50,14 @@ impl EndpointCache {
         }
     }
 
-    /// The body for `ip`. On a miss `render` writes it into an empty
-    /// buffer and returns whether it depends on the record's VPC; such a
-    /// body is rendered again on every call.
+    /// The body for `ip` and its facts. On a miss `render` writes it into
+    /// an empty buffer and returns the facts; a body that depends on the
+    /// record's VPC is rendered again on every call.
     pub(crate) fn get_or_insert(
         &mut self,
         ip: IpAddr,
-        mut render: impl FnMut(&mut Vec<u8>) -> bool,
-    ) -> &[u8] {
+        mut render: impl FnMut(&mut Vec<u8>) -> Facts,
+    ) -> (&[u8], Facts) {
         // IPv4 as its IPv4-mapped IPv6 form: every lookup treats the two
         // spellings of such an address alike.
         let key = match ip {
@@ -64,17 +72,17 @@ impl EndpointCache {
         let entry = self.map.entry(key).or_insert_with(|| {
             inserted = true;
             Entry {
-                per_vpc: false,
+                facts: Facts::default(),
                 body: Vec::new(),
             }
         });
-        if inserted || entry.per_vpc {
+        if inserted || entry.facts.per_vpc {
             self.bytes -= entry.body.len().min(self.bytes);
             entry.body.clear();
-            entry.per_vpc = render(&mut entry.body);
+            entry.facts = render(&mut entry.body);
             self.bytes += entry.body.len() + 64;
         }
-        &entry.body
+        (&entry.body, entry.facts)
     }
 }
 
@@ -113,13 +121,18 @@ mod tests {
         let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
         let renders = std::cell::Cell::new(0);
         let get = |cache: &mut EndpointCache, address: &str, text: &str, per_vpc: bool| {
-            cache
-                .get_or_insert(ip(address), |body| {
-                    renders.set(renders.get() + 1);
-                    body.extend_from_slice(text.as_bytes());
-                    per_vpc
-                })
-                .to_vec()
+            let (body, facts) = cache.get_or_insert(ip(address), |body| {
+                renders.set(renders.get() + 1);
+                body.extend_from_slice(text.as_bytes());
+                Facts {
+                    per_vpc,
+                    holder: Some(renders.get()),
+                }
+            });
+            // The facts are those of the render that made the body.
+            assert_eq!(facts.per_vpc, per_vpc);
+            assert!(facts.holder.is_some_and(|h| h <= renders.get()));
+            body.to_vec()
         };
         assert_eq!(get(&mut cache, "10.0.0.1", "A", false), b"A");
         assert_eq!(get(&mut cache, "10.0.0.1", "ignored", false), b"A");

@@ -145,44 +145,151 @@ pub fn community_id(
     // get the same id: the smaller endpoint (address, then port) first.
     let forward = (source, source_port) <= (destination, destination_port);
     let ((a, a_port), (b, b_port)) = if forward {
-        ((source, source_port), (destination, destination_port))
+        (
+            (&source_bytes, source_port),
+            (&destination_bytes, destination_port),
+        )
     } else {
-        ((destination, destination_port), (source, source_port))
+        (
+            (&destination_bytes, destination_port),
+            (&source_bytes, source_port),
+        )
     };
-    let mut input = [0u8; 2 + 16 + 16 + 2 + 4];
-    let mut len = 0;
-    for part in [
-        &seed.to_be_bytes()[..],
-        a,
-        b,
-        &[protocol, 0],
-        &a_port.to_be_bytes(),
-        &b_port.to_be_bytes(),
-    ] {
-        input[len..len + part.len()].copy_from_slice(part);
-        len += part.len();
-    }
-    let digest = sha1_smol::Sha1::from(&input[..len]).digest().bytes();
+    // seed, a, b, protocol, a zero byte, a's port, b's port: at most 40
+    // bytes, so the message and its padding are one SHA-1 block. Every copy
+    // has a fixed size (variable ones are calls in the guest).
+    let mut block = [0u8; 64];
+    block[..2].copy_from_slice(&seed.to_be_bytes());
+    let tail = if width == 4 {
+        block[2..6].copy_from_slice(&a[..4]);
+        block[6..10].copy_from_slice(&b[..4]);
+        10
+    } else {
+        block[2..18].copy_from_slice(a);
+        block[18..34].copy_from_slice(b);
+        34
+    };
+    let mut rest = [0u8; 6];
+    rest[0] = protocol;
+    rest[2..4].copy_from_slice(&a_port.to_be_bytes());
+    rest[4..6].copy_from_slice(&b_port.to_be_bytes());
+    block[tail..tail + 6].copy_from_slice(&rest);
+    let digest = sha1_one_block(&mut block, tail + 6);
     let mut id = [0u8; 30];
     id[..2].copy_from_slice(b"1:");
-    base64(&digest, &mut id[2..]);
+    base64_20(&digest, &mut id);
     Some(CommunityId(id))
 }
 
-/// Standard base64 with padding of 20 bytes into 28.
-fn base64(bytes: &[u8; 20], out: &mut [u8]) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (group, chunk) in bytes.chunks(3).zip(out.chunks_mut(4)) {
-        let at = |i: usize| group.get(i).copied().map_or(0, u32::from);
-        let n = (at(0) << 16) | (at(1) << 8) | at(2);
-        for (i, slot) in chunk.iter_mut().enumerate() {
-            *slot = if i <= group.len() {
-                ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]
-            } else {
-                b'='
-            };
-        }
+/// SHA-1 (FIPS 180-4) of the first `len` bytes of `block`, which must be at
+/// most 55 so that the padding fits the same block; the rest of `block` must
+/// be zero. The padding is written into `block`.
+fn sha1_one_block(block: &mut [u8; 64], len: usize) -> [u8; 20] {
+    debug_assert!(len <= 55);
+    block[len] = 0x80;
+    block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
+    let mut w = [0u32; 80];
+    for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
+        *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
     }
+    for t in 16..80 {
+        w[t] = (w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16]).rotate_left(1);
+    }
+    const H: [u32; 5] = [
+        0x6745_2301,
+        0xEFCD_AB89,
+        0x98BA_DCFE,
+        0x1032_5476,
+        0xC3D2_E1F0,
+    ];
+    let [mut a, mut b, mut c, mut d, mut e] = H;
+    // Five rounds at a time with the roles of the variables rotated, so
+    // that no round moves values between them.
+    macro_rules! five {
+        ($t:expr, $f:expr, $k:expr) => {
+            e = e
+                .wrapping_add(a.rotate_left(5))
+                .wrapping_add($f(b, c, d))
+                .wrapping_add($k)
+                .wrapping_add(w[$t]);
+            b = b.rotate_left(30);
+            d = d
+                .wrapping_add(e.rotate_left(5))
+                .wrapping_add($f(a, b, c))
+                .wrapping_add($k)
+                .wrapping_add(w[$t + 1]);
+            a = a.rotate_left(30);
+            c = c
+                .wrapping_add(d.rotate_left(5))
+                .wrapping_add($f(e, a, b))
+                .wrapping_add($k)
+                .wrapping_add(w[$t + 2]);
+            e = e.rotate_left(30);
+            b = b
+                .wrapping_add(c.rotate_left(5))
+                .wrapping_add($f(d, e, a))
+                .wrapping_add($k)
+                .wrapping_add(w[$t + 3]);
+            d = d.rotate_left(30);
+            a = a
+                .wrapping_add(b.rotate_left(5))
+                .wrapping_add($f(c, d, e))
+                .wrapping_add($k)
+                .wrapping_add(w[$t + 4]);
+            c = c.rotate_left(30);
+        };
+    }
+    let choose = |b: u32, c: u32, d: u32| (b & c) | (!b & d);
+    let parity = |b: u32, c: u32, d: u32| b ^ c ^ d;
+    let majority = |b: u32, c: u32, d: u32| (b & c) | (b & d) | (c & d);
+    for t in [0, 5, 10, 15] {
+        five!(t, choose, 0x5A82_7999);
+    }
+    for t in [20, 25, 30, 35] {
+        five!(t, parity, 0x6ED9_EBA1);
+    }
+    for t in [40, 45, 50, 55] {
+        five!(t, majority, 0x8F1B_BCDC);
+    }
+    for t in [60, 65, 70, 75] {
+        five!(t, parity, 0xCA62_C1D6);
+    }
+    let state = [a, b, c, d, e];
+    let mut digest = [0u8; 20];
+    for (i, value) in state.into_iter().enumerate() {
+        let word = H[i].wrapping_add(value).to_be_bytes();
+        digest[4 * i..4 * i + 4].copy_from_slice(&word);
+    }
+    digest
+}
+
+/// Standard base64 with padding of 20 bytes into `out[2..30]`.
+fn base64_20(bytes: &[u8; 20], out: &mut [u8; 30]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let digit = |n: u32, shift: u32| ALPHABET[((n >> shift) & 63) as usize];
+    for group in 0..7 {
+        let at = |i: usize| bytes.get(3 * group + i).copied().map_or(0, u32::from);
+        let n = (at(0) << 16) | (at(1) << 8) | at(2);
+        let o = 2 + 4 * group;
+        out[o] = digit(n, 18);
+        out[o + 1] = digit(n, 12);
+        out[o + 2] = digit(n, 6);
+        out[o + 3] = digit(n, 0);
+    }
+    // 20 = 6 * 3 + 2: the last group has two bytes, so one pad character.
+    out[29] = b'=';
+}
+
+/// `,"tcp_flags":[…]` (with the leading comma) for every value of the six
+/// flag bits, so that a record's flags are one copy.
+pub fn tcp_flags_json_table() -> Vec<Box<[u8]>> {
+    (0..64u64)
+        .map(|flags| {
+            let mut json = b",\"tcp_flags\":".to_vec();
+            write_tcp_flags(flags, &mut json);
+            json.into_boxed_slice()
+        })
+        .collect()
 }
 
 /// Writes the names of [`tcp_flag_names`] as a JSON array.
@@ -221,6 +328,48 @@ mod tests {
             ["FIN", "SYN-ACK", "RST", "PSH", "URG"]
         );
         assert_eq!(*tcp_flag_names(0x2d), ["FIN", "RST", "PSH", "URG"]);
+    }
+
+    #[test]
+    fn one_block_sha1_matches_a_general_implementation() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for len in 0..=55 {
+            for _ in 0..20 {
+                let mut block = [0u8; 64];
+                for byte in &mut block[..len] {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    *byte = state as u8;
+                }
+                let expected = sha1_smol::Sha1::from(&block[..len]).digest().bytes();
+                assert_eq!(sha1_one_block(&mut block, len), expected, "length {len}");
+            }
+        }
+        // FIPS 180-2 appendix A.1: SHA-1("abc").
+        let mut block = [0u8; 64];
+        block[..3].copy_from_slice(b"abc");
+        let digest = sha1_one_block(&mut block, 3);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    }
+
+    #[test]
+    fn base64_of_twenty_bytes() {
+        let mut out = [0u8; 30];
+        base64_20(&[0xff; 20], &mut out);
+        assert_eq!(&out[2..], b"//////////////////////////8=");
+        base64_20(&core::array::from_fn(|i| i as u8), &mut out);
+        assert_eq!(&out[2..], b"AAECAwQFBgcICQoLDA0ODxAREhM=");
+    }
+
+    #[test]
+    fn flag_table_matches_names() {
+        let table = tcp_flags_json_table();
+        assert_eq!(table.len(), 64);
+        assert_eq!(&*table[0], br#","tcp_flags":[]"#);
+        assert_eq!(&*table[19], br#","tcp_flags":["FIN","SYN-ACK"]"#);
+        assert_eq!(&*table[3], br#","tcp_flags":["FIN","SYN"]"#);
     }
 
     #[test]

@@ -81,6 +81,8 @@ pub struct Enricher {
     derive_flow: bool,
     loaded: Vec<Loaded>,
     cache: cache::EndpointCache,
+    /// `,"tcp_flags":[…]` for each value of the six flag bits.
+    tcp_flags_json: Vec<Box<[u8]>>,
 }
 
 fn data_error(file: &str, kind: DataKind, error: impl std::fmt::Display) -> DataError {
@@ -180,6 +182,7 @@ impl Enricher {
             derive_flow: sources.derive_flow,
             loaded,
             cache: cache::EndpointCache::new(cache::DEFAULT_BUDGET),
+            tcp_flags_json: flow::tcp_flags_json_table(),
         })
     }
 
@@ -193,37 +196,40 @@ impl Enricher {
         self.geo.is_none() && self.aws.is_none() && self.enis.is_none() && !self.derive_flow
     }
 
+    /// Writes `,"flow":{…}`, or nothing when no value can be derived.
     fn flow(
+        &self,
         record: &flowlog::RecordView<'_>,
-        interface: Option<&enimap::Resource>,
-        src: Option<IpAddr>,
-        dst: Option<IpAddr>,
-        out: &mut Vec<u8>,
+        interface: Option<Interface<'_>>,
+        src: Option<Endpoint>,
+        dst: Option<Endpoint>,
+        out: &mut flowlog::Out,
     ) {
         let roles = record.format().roles();
-        let start = out.len();
-        out.extend_from_slice(b",\"flow\":{");
-        let body = out.len();
+        let start = out.pos();
+        out.extend(b",\"flow\":{");
+        let body = out.pos();
+        // Each part is written with its leading comma; the first loses it.
+        let part = |out: &mut flowlog::Out, text: &[u8]| {
+            let skip = usize::from(out.pos() == body);
+            out.extend(&text[skip..]);
+        };
         let protocol = record
             .integer(roles.protocol)
             .and_then(|p| u8::try_from(p).ok());
-        let sep = |out: &mut Vec<u8>| {
-            if out.len() > body {
-                out.push(b',');
-            }
-        };
         if let Some(name) = protocol.and_then(flow::protocol_name) {
-            sep(out);
-            out.extend_from_slice(b"\"protocol_name\":\"");
-            out.extend_from_slice(name.as_bytes());
+            part(out, b",\"protocol_name\":\"");
+            out.extend(name.as_bytes());
             out.push(b'"');
         }
         if protocol == Some(6)
             && let Some(flags) = record.integer(roles.tcp_flags)
         {
-            sep(out);
-            out.extend_from_slice(b"\"tcp_flags\":");
-            flow::write_tcp_flags(flags, out);
+            // Bits above URG have no name.
+            let index = (flags & 63) as usize;
+            if let Some(json) = self.tcp_flags_json.get(index) {
+                part(out, json);
+            }
         }
         let direction = match record.text(roles.flow_direction) {
             Some(d @ ("ingress" | "egress")) => Some(d),
@@ -231,19 +237,17 @@ impl Enricher {
             None => infer_direction(interface, src, dst),
         };
         if let Some(direction) = direction {
-            sep(out);
-            out.extend_from_slice(b"\"direction\":\"");
-            out.extend_from_slice(direction.as_bytes());
+            part(out, b",\"direction\":\"");
+            out.extend(direction.as_bytes());
             out.push(b'"');
         }
         if let (Some(first), Some(last)) = (record.integer(roles.start), record.integer(roles.end))
             && last >= first
         {
-            sep(out);
-            out.extend_from_slice(b"\"duration\":");
-            out.extend_from_slice(itoa::Buffer::new().format(last - first).as_bytes());
+            part(out, b",\"duration\":");
+            out.extend(itoa::Buffer::new().format(last - first).as_bytes());
         }
-        if let (Some(protocol), Some(src), Some(dst), Some(sport), Some(dport)) = (
+        if let (Some(protocol), Some((src, _)), Some((dst, _)), Some(sport), Some(dport)) = (
             protocol,
             src,
             dst,
@@ -255,33 +259,49 @@ impl Enricher {
                 .and_then(|p| u16::try_from(p).ok()),
         ) && let Some(id) = flow::community_id(0, src, dst, sport, dport, protocol)
         {
-            sep(out);
-            out.extend_from_slice(b"\"community_id\":\"");
-            out.extend_from_slice(id.as_str().as_bytes());
+            part(out, b",\"community_id\":\"");
+            out.extend(id.as_str().as_bytes());
             out.push(b'"');
         }
-        if out.len() == body {
-            out.truncate(start);
+        if out.pos() == body {
+            out.rewind(start);
         } else {
             out.push(b'}');
         }
     }
 }
 
+/// The capturing interface: its index in the ENI map and its resource.
+type Interface<'a> = (u32, &'a enimap::Resource);
+
+/// An address with what the endpoint cache knows of it, when it was looked
+/// up.
+type Endpoint = (IpAddr, Option<cache::Facts>);
+
 /// Without `flow-direction`: the capturing interface sent the flow if it
 /// holds srcaddr, received it if it holds dstaddr.
 fn infer_direction(
-    interface: Option<&enimap::Resource>,
-    src: Option<IpAddr>,
-    dst: Option<IpAddr>,
+    interface: Option<Interface<'_>>,
+    src: Option<Endpoint>,
+    dst: Option<Endpoint>,
 ) -> Option<&'static str> {
     let interface = interface?;
-    if src.is_some_and(|ip| interface.holds(ip)) {
+    if src.is_some_and(|end| holds(interface, end)) {
         Some("egress")
-    } else if dst.is_some_and(|ip| interface.holds(ip)) {
+    } else if dst.is_some_and(|end| holds(interface, end)) {
         Some("ingress")
     } else {
         None
+    }
+}
+
+/// Whether the interface holds the address: by the unique holder the
+/// endpoint lookup found (no second look at the ENI's addresses), else by
+/// asking the interface.
+fn holds((index, resource): Interface<'_>, (ip, facts): Endpoint) -> bool {
+    match facts {
+        Some(facts) if !facts.per_vpc => facts.holder == Some(index),
+        _ => resource.holds(ip),
     }
 }
 
@@ -296,9 +316,10 @@ struct Lookups<'a> {
 
 impl Lookups<'_> {
     /// Writes `{…}` for an address into the empty `body`, or nothing when
-    /// nothing is known about it. Returns whether the answer depends on the
-    /// record's VPC (ENIs in several VPCs hold the address).
-    fn endpoint(&mut self, ip: IpAddr, body: &mut Vec<u8>) -> bool {
+    /// nothing is known about it. The facts say whether the answer depends
+    /// on the record's VPC (ENIs in several VPCs hold the address), and
+    /// which ENI holds it if one does.
+    fn endpoint(&mut self, ip: IpAddr, body: &mut Vec<u8>) -> cache::Facts {
         let part = |body: &mut Vec<u8>, name: &str, json: &str| {
             body.push(if body.is_empty() { b'{' } else { b',' });
             body.push(b'"');
@@ -318,21 +339,22 @@ impl Lookups<'_> {
         if let Some(found) = self.aws.and_then(|aws| aws.lookup(ip)) {
             part(body, "aws", found.json());
         }
-        let mut per_vpc = false;
+        let mut facts = cache::Facts::default();
         if let Some(enis) = self.enis {
-            if let Some(resource) = enis.lookup_ip(ip) {
-                part(body, "resource", resource.json());
-            } else if enis.holders(ip).len() > 1 {
-                per_vpc = true;
-                if let Some(resource) = enis.lookup_ip_in(ip, self.vpc) {
-                    part(body, "resource", resource.json());
-                }
+            let mut holder = enis.lookup_ip_index_in(ip, None);
+            if holder.is_none() && enis.holders(ip).len() > 1 {
+                facts.per_vpc = true;
+                holder = enis.lookup_ip_index_in(ip, self.vpc);
             }
+            if let Some(resource) = holder.and_then(|index| enis.resource(index)) {
+                part(body, "resource", resource.json());
+            }
+            facts.holder = holder;
         }
         if !body.is_empty() {
             body.push(b'}');
         }
-        per_vpc
+        facts
     }
 }
 
@@ -346,7 +368,7 @@ fn geoip_summary(db: &geoip::GeoDb) -> String {
 }
 
 impl flowlog::Enrich for Enricher {
-    fn enrich(&mut self, record: &flowlog::RecordView<'_>, out: &mut Vec<u8>) {
+    fn enrich(&mut self, record: &flowlog::RecordView<'_>, out: &mut flowlog::Out) {
         let roles = record.format().roles();
         let src = record.address(roles.srcaddr);
         let dst = record.address(roles.dstaddr);
@@ -356,52 +378,53 @@ impl flowlog::Enrich for Enricher {
         let pkt_dst = record
             .address(roles.pkt_dstaddr)
             .filter(|ip| Some(*ip) != dst);
-        let Enricher {
-            geo,
-            aws,
-            enis,
-            cache,
-            derive_flow,
-            ..
-        } = self;
-        let enis = enis.as_ref();
+        let enis = self.enis.as_ref();
         // Resolved once: for `interface`, the VPC hint and the direction.
-        let interface = enis.and_then(|enis| enis.lookup_eni(record.text(roles.interface_id)?));
-        if geo.is_some() || aws.is_some() || enis.is_some() {
+        let interface = enis.and_then(|enis| {
+            let index = enis.lookup_eni_index(record.text(roles.interface_id)?)?;
+            Some((index, enis.resource(index)?))
+        });
+        let mut src = src.map(|ip| (ip, None));
+        let mut dst = dst.map(|ip| (ip, None));
+        if self.geo.is_some() || self.aws.is_some() || enis.is_some() {
             // Private addresses repeat across VPCs: the record's own VPC,
             // else the capturing interface's, tells their holders apart.
             let vpc = record
                 .text(roles.vpc_id)
-                .or_else(|| interface.and_then(enimap::Resource::vpc_id));
+                .or_else(|| interface.and_then(|(_, resource)| resource.vpc_id()));
             let mut sources = Lookups {
-                geo: geo.as_mut(),
-                aws: aws.as_ref(),
+                geo: self.geo.as_mut(),
+                aws: self.aws.as_ref(),
                 enis,
                 vpc,
             };
-            for (key, ip) in [
-                ("src", src),
-                ("dst", dst),
-                ("pkt_src", pkt_src),
-                ("pkt_dst", pkt_dst),
+            let mut pkt_src = pkt_src.map(|ip| (ip, None));
+            let mut pkt_dst = pkt_dst.map(|ip| (ip, None));
+            for (key, end) in [
+                (&b",\"src\":"[..], &mut src),
+                (b",\"dst\":", &mut dst),
+                (b",\"pkt_src\":", &mut pkt_src),
+                (b",\"pkt_dst\":", &mut pkt_dst),
             ] {
-                if let Some(ip) = ip {
-                    let body = cache.get_or_insert(ip, |body| sources.endpoint(ip, body));
+                if let Some((ip, known)) = end {
+                    let ip = *ip;
+                    let (body, facts) = self
+                        .cache
+                        .get_or_insert(ip, |body| sources.endpoint(ip, body));
+                    *known = Some(facts);
                     if !body.is_empty() {
-                        out.extend_from_slice(b",\"");
-                        out.extend_from_slice(key.as_bytes());
-                        out.extend_from_slice(b"\":");
-                        out.extend_from_slice(body);
+                        out.extend(key);
+                        out.extend(body);
                     }
                 }
             }
-            if let Some(resource) = interface {
-                out.extend_from_slice(b",\"interface\":");
-                out.extend_from_slice(resource.json().as_bytes());
+            if let Some((_, resource)) = interface {
+                out.extend(b",\"interface\":");
+                out.extend(resource.json().as_bytes());
             }
         }
-        if *derive_flow {
-            Enricher::flow(record, interface, src, dst, out);
+        if self.derive_flow {
+            self.flow(record, interface, src, dst, out);
         }
     }
 }

@@ -99,8 +99,19 @@ pub struct BatchOutput {
 /// Adds fields to every accepted record (enrichment). Called after the
 /// record's own fields are written and validated.
 pub trait Enrich: std::fmt::Debug {
-    /// Appends `,"key":value` pairs (each with its leading comma) to `out`.
-    fn enrich(&mut self, record: &RecordView<'_>, out: &mut Vec<u8>);
+    /// Appends `,"key":value` pairs (each with its leading comma) to `out`,
+    /// straight after the record's own fields.
+    fn enrich(&mut self, record: &RecordView<'_>, out: &mut Out);
+}
+
+/// A field's value as validation parsed it, kept for [`RecordView`] so
+/// that enrichers do not parse numbers and addresses a second time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Parsed {
+    /// `-`, or a text field.
+    Other,
+    Integer(u64),
+    Address(std::net::IpAddr),
 }
 
 /// Read access to a validated record, for [`Enrich`].
@@ -109,6 +120,8 @@ pub struct RecordView<'a> {
     format: &'a Format,
     data: &'a [u8],
     tokens: &'a [(usize, usize)],
+    /// One entry per field, in format order.
+    values: &'a [Parsed],
     /// The record's line as text, starting at offset `line_start` of
     /// `data`, when it is valid UTF-8: fields are then sliced from it
     /// instead of being checked one by one (enrichers read a dozen).
@@ -133,16 +146,24 @@ impl<'a> RecordView<'a> {
         (token != "-").then_some(token)
     }
 
-    /// The integer at `position` (validated when the record was written).
+    /// The integer at `position`, or `None` for `-`, no position or a
+    /// field that is not an integer field.
     #[inline]
     pub fn integer(&self, position: Option<usize>) -> Option<u64> {
-        value::parse_uint(self.text(position)?.as_bytes(), u64::MAX)
+        match self.values.get(position?)? {
+            Parsed::Integer(number) => Some(*number),
+            _ => None,
+        }
     }
 
-    /// The address at `position` (validated when the record was written).
+    /// The address at `position`, or `None` for `-`, no position or a field
+    /// that is not an address field.
     #[inline]
     pub fn address(&self, position: Option<usize>) -> Option<std::net::IpAddr> {
-        value::parse_ip(self.text(position)?)
+        match self.values.get(position?)? {
+            Parsed::Address(ip) => Some(*ip),
+            _ => None,
+        }
     }
 }
 
@@ -163,10 +184,14 @@ pub struct Processor {
     header: Option<ActiveHeader>,
     /// Scratch: token offsets of the current line.
     tokens: Vec<(usize, usize)>,
+    /// Scratch: the parsed values of the current line's fields.
+    values: Vec<Parsed>,
     /// Adds enrichment to every accepted record.
     enricher: Option<Box<dyn Enrich>>,
-    /// Scratch: the enrichment of the current record.
-    extra: Vec<u8>,
+    /// Output bytes per input byte of the last batch, in eighths: sizes the
+    /// next batch's buffer (enrichment makes records 10x longer), so that
+    /// it is not grown, copied and zeroed again several times per batch.
+    expansion: usize,
 }
 
 /// Where a line came from, for reports.
@@ -220,8 +245,10 @@ impl Processor {
             formats: FormatSet::new(&config.formats)?,
             header: None,
             tokens: Vec::with_capacity(64),
+            values: Vec::with_capacity(64),
             enricher: None,
-            extra: Vec::with_capacity(1024),
+            // A default-format record grows by about 2.3x as JSON.
+            expansion: 20,
         })
     }
 
@@ -240,8 +267,9 @@ impl Processor {
     /// previous batch's [`BatchOutput::header`]), or `None` at the start of
     /// a source.
     pub fn process(&mut self, data: &[u8], first_line: u64, header: Option<&str>) -> BatchOutput {
-        // A default-format record grows by about 2.3x as JSON.
-        let mut ndjson = Out::with_capacity(data.len().saturating_mul(5) / 2 + 4096);
+        let mut ndjson = Out::with_capacity(
+            (data.len().saturating_mul(self.expansion) / 8).saturating_add(4096),
+        );
         let mut out = BatchOutput::default();
         self.set_header(header);
         let clean = is_clean(data);
@@ -266,6 +294,10 @@ impl Processor {
             self.line(data, start, data.len(), clean, at, &mut out, &mut ndjson);
         }
         out.ndjson = ndjson.into_vec();
+        if data.len() >= 4096 {
+            // A little over the last ratio, so that a similar batch fits.
+            self.expansion = (out.ndjson.len() * 8 / data.len() + 2).clamp(8, 256);
+        }
         out.header = self.header.as_ref().map(|h| h.text.clone());
         out
     }
@@ -367,21 +399,30 @@ impl Processor {
         };
         let mark = ndjson.pos();
         ndjson.reserve(format.max_json_len(raw.len()));
-        match write_record(format, data, &self.tokens, text.is_none(), ndjson) {
+        match write_record(
+            format,
+            data,
+            &self.tokens,
+            text.is_none(),
+            ndjson,
+            &mut self.values,
+        ) {
             Ok(empty) => {
                 if let Some(enricher) = self.enricher.as_deref_mut() {
-                    self.extra.clear();
                     let view = RecordView {
                         format,
                         data,
                         tokens: &self.tokens,
-                        line: std::str::from_utf8(raw).ok(),
+                        values: &self.values,
+                        line: text,
                         line_start: start,
                     };
-                    enricher.enrich(&view, &mut self.extra);
+                    let fields_end = ndjson.pos();
+                    enricher.enrich(&view, ndjson);
                     // Drop the leading comma when the record had no fields.
-                    let skip = usize::from(empty && !self.extra.is_empty());
-                    ndjson.slice(&self.extra[skip..]);
+                    if empty {
+                        ndjson.remove(fields_end);
+                    }
                 }
                 ndjson.byte(b'}');
                 ndjson.byte(b'\n');
@@ -605,12 +646,15 @@ fn write_record(
     tokens: &[(usize, usize)],
     clean: bool,
     out: &mut Out,
+    values: &mut Vec<Parsed>,
 ) -> Result<bool, Refusal> {
     out.byte(b'{');
+    values.clear();
     let mut first = true;
     for (spec, &(start, end)) in format.fields().iter().zip(tokens) {
         let token = &data[start..end];
         if token == b"-" {
+            values.push(Parsed::Other);
             continue;
         }
         out.key(&spec.json_key, first);
@@ -631,6 +675,7 @@ fn write_record(
                         message,
                     });
                 };
+                values.push(Parsed::Integer(number));
                 if token.len() > 1 && token[0] == b'0' {
                     // JSON forbids leading zeros: write the canonical digits.
                     out.slice(itoa::Buffer::new().format(number).as_bytes());
@@ -643,11 +688,14 @@ fn write_record(
                 // which is not inlined in the guest.
                 #[allow(clippy::manual_contains)]
                 let is_v6 = token.iter().any(|&b| b == b':');
-                let valid = match is_v6 {
-                    true => std::str::from_utf8(token).is_ok_and(|t| value::parse_ip(t).is_some()),
-                    false => value::parse_ipv4(token).is_some(),
+                let parsed = match is_v6 {
+                    true => std::str::from_utf8(token)
+                        .ok()
+                        .and_then(|t| t.parse::<std::net::Ipv6Addr>().ok())
+                        .map(std::net::IpAddr::V6),
+                    false => value::parse_ipv4(token).map(std::net::IpAddr::V4),
                 };
-                if !valid {
+                let Some(parsed) = parsed else {
                     let token = String::from_utf8_lossy(token).into_owned();
                     return Err(Refusal {
                         field: Some(spec.name.clone()),
@@ -655,12 +703,14 @@ fn write_record(
                         value: Some(token),
                         reason: RejectReason::InvalidAddress,
                     });
-                }
+                };
+                values.push(Parsed::Address(parsed));
                 out.byte(b'"');
                 out.token(data, start, end);
                 out.byte(b'"');
             }
             FieldKind::Text => {
+                values.push(Parsed::Other);
                 if clean || !value::needs_escape(token) {
                     out.byte(b'"');
                     out.token(data, start, end);

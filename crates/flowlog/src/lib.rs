@@ -29,3 +29,4 @@ pub use batch::{
 };
 pub use field::{FieldKind, KNOWN_FIELDS, KnownField};
 pub use format::{ConfigError, DEFAULT_FORMAT, Format, FormatError, FormatSet, Roles};
+pub use out::Out;

@@ -44,9 +44,12 @@ impl Key {
     }
 }
 
-/// Growable output with a write cursor; the bytes past `pos` are slack.
+/// The NDJSON output of a batch: a growable buffer with a write cursor,
+/// whose bytes past the cursor are slack. Enrichers append to it through
+/// [`Out::push`] and [`Out::extend`]; both keep short copies free of
+/// `memory.copy` calls in the guest.
 #[derive(Debug, Default)]
-pub(crate) struct Out {
+pub struct Out {
     buf: Vec<u8>,
     pos: usize,
 }
@@ -68,15 +71,16 @@ impl Out {
         }
     }
 
+    /// How many bytes have been written.
     #[inline]
-    pub(crate) fn pos(&self) -> usize {
+    pub fn pos(&self) -> usize {
         self.pos
     }
 
-    /// Forgets everything written after `pos`.
+    /// Forgets everything written after `pos` (a value of [`Out::pos`]).
     #[inline]
-    pub(crate) fn rewind(&mut self, pos: usize) {
-        self.pos = pos;
+    pub fn rewind(&mut self, pos: usize) {
+        self.pos = pos.min(self.pos);
     }
 
     #[inline(always)]
@@ -128,6 +132,53 @@ impl Out {
         self.buf[self.pos..self.pos + N].copy_from_slice(&source);
     }
 
+    /// Appends one byte.
+    #[inline(always)]
+    pub fn push(&mut self, byte: u8) {
+        self.reserve(1);
+        self.byte(byte);
+    }
+
+    /// Appends `bytes`. Up to 32 bytes are moved as two overlapping loads
+    /// and stores of a power-of-two width, without a call (the guest's
+    /// `memory.copy` is a libcall that costs more than such a copy).
+    #[inline(always)]
+    pub fn extend(&mut self, bytes: &[u8]) {
+        let len = bytes.len();
+        if len > KEY_BLOCK {
+            self.slice(bytes);
+            return;
+        }
+        self.reserve(len);
+        let at = self.pos;
+        let buf = &mut self.buf[at..at + len];
+        match len {
+            0 => {}
+            1..=3 => {
+                for (slot, &byte) in buf.iter_mut().zip(bytes) {
+                    *slot = byte;
+                }
+            }
+            4..=7 => overlapping::<4>(bytes, buf),
+            8..=15 => overlapping::<8>(bytes, buf),
+            _ => overlapping::<16>(bytes, buf),
+        }
+        self.pos += len;
+    }
+
+    /// The bytes written so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.pos]
+    }
+
+    /// Removes the byte at `at`, shifting what follows.
+    pub(crate) fn remove(&mut self, at: usize) {
+        if at < self.pos {
+            self.buf.copy_within(at + 1..self.pos, at);
+            self.pos -= 1;
+        }
+    }
+
     /// Copies any slice; the caller reserved room for it.
     #[inline]
     pub(crate) fn slice(&mut self, bytes: &[u8]) {
@@ -150,6 +201,20 @@ impl Out {
         self.buf.truncate(self.pos);
         self.buf
     }
+}
+
+/// Copies `from` (N to 2N bytes) into `to` of the same length as its first
+/// N and its last N bytes, which overlap in the middle.
+#[inline(always)]
+fn overlapping<const N: usize>(from: &[u8], to: &mut [u8]) {
+    let len = from.len();
+    debug_assert!(len >= N && len <= 2 * N && to.len() == len);
+    let mut head = [0u8; N];
+    let mut tail = [0u8; N];
+    head.copy_from_slice(&from[..N]);
+    tail.copy_from_slice(&from[len - N..]);
+    to[..N].copy_from_slice(&head);
+    to[len - N..].copy_from_slice(&tail);
 }
 
 #[cfg(test)]
@@ -175,5 +240,22 @@ mod tests {
         out.byte(b'}');
         let expected = format!("{{\"a\":12345,\"bb\":rest{long_key}12345 rest of the line tr it}}");
         assert_eq!(String::from_utf8(out.into_vec()).unwrap(), expected);
+    }
+
+    #[test]
+    fn extend_copies_every_length_exactly() {
+        let source: Vec<u8> = (0..100u8).map(|i| b'a' + i % 26).collect();
+        let mut out = Out::with_capacity(0);
+        let mut expected = Vec::new();
+        for len in 0..=70 {
+            out.extend(&source[..len]);
+            out.push(b'|');
+            expected.extend_from_slice(&source[..len]);
+            expected.push(b'|');
+        }
+        out.remove(0);
+        expected.remove(0);
+        assert_eq!(out.as_bytes(), &expected[..]);
+        assert_eq!(out.into_vec(), expected);
     }
 }
