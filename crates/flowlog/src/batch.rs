@@ -399,14 +399,27 @@ impl Processor {
         };
         let mark = ndjson.pos();
         ndjson.reserve(format.max_json_len(raw.len()));
-        match write_record(
-            format,
-            data,
-            &self.tokens,
-            text.is_none(),
-            ndjson,
-            &mut self.values,
-        ) {
+        // Parsed values are kept only for an enricher to read.
+        let written = if self.enricher.is_some() {
+            write_record::<true>(
+                format,
+                data,
+                &self.tokens,
+                text.is_none(),
+                ndjson,
+                &mut self.values,
+            )
+        } else {
+            write_record::<false>(
+                format,
+                data,
+                &self.tokens,
+                text.is_none(),
+                ndjson,
+                &mut self.values,
+            )
+        };
+        match written {
             Ok(empty) => {
                 if let Some(enricher) = self.enricher.as_deref_mut() {
                     let view = RecordView {
@@ -639,8 +652,9 @@ fn zero_bytes(x: u64) -> u64 {
 /// enrichment and `}\n`), or says which field is wrong. Returns whether the
 /// object is empty. The caller reserved [`Format::max_json_len`] bytes and
 /// rewinds the output on error. `clean`: the tokens need no JSON escaping.
+/// With `KEEP_VALUES`, `values` receives each field's parsed value.
 #[inline]
-fn write_record(
+fn write_record<const KEEP_VALUES: bool>(
     format: &Format,
     data: &[u8],
     tokens: &[(usize, usize)],
@@ -654,7 +668,9 @@ fn write_record(
     for (spec, &(start, end)) in format.fields().iter().zip(tokens) {
         let token = &data[start..end];
         if token == b"-" {
-            values.push(Parsed::Other);
+            if KEEP_VALUES {
+                values.push(Parsed::Other);
+            }
             continue;
         }
         out.key(&spec.json_key, first);
@@ -675,7 +691,9 @@ fn write_record(
                         message,
                     });
                 };
-                values.push(Parsed::Integer(number));
+                if KEEP_VALUES {
+                    values.push(Parsed::Integer(number));
+                }
                 if token.len() > 1 && token[0] == b'0' {
                     // JSON forbids leading zeros: write the canonical digits.
                     out.slice(itoa::Buffer::new().format(number).as_bytes());
@@ -704,13 +722,17 @@ fn write_record(
                         reason: RejectReason::InvalidAddress,
                     });
                 };
-                values.push(Parsed::Address(parsed));
+                if KEEP_VALUES {
+                    values.push(Parsed::Address(parsed));
+                }
                 out.byte(b'"');
                 out.token(data, start, end);
                 out.byte(b'"');
             }
             FieldKind::Text => {
-                values.push(Parsed::Other);
+                if KEEP_VALUES {
+                    values.push(Parsed::Other);
+                }
                 if clean || !value::needs_escape(token) {
                     out.byte(b'"');
                     out.token(data, start, end);
