@@ -75,7 +75,10 @@ fn interface_vpc_picks_the_holder_when_the_record_has_no_vpc() {
         &["interface-id srcaddr dstaddr srcport dstport protocol"],
         "eni-0bbbbbbbbbbbbbbb3 10.0.0.9 10.0.0.5 1000 22 6\n\
          eni-0bbbbbbbbbbbbbbb3 10.0.0.5 10.0.0.9 22 1000 6\n\
-         eni-0aaaaaaaaaaaaaaa1 10.0.0.5 10.0.0.9 22 1000 6\n",
+         eni-0aaaaaaaaaaaaaaa1 10.0.0.5 10.0.0.9 22 1000 6\n\
+         eni-0bbbbbbbbbbbbbbb3 10.0.0.9 10.0.0.5 1000 22 6\n\
+         eni-0bbbbbbbbbbbbbbb3 10.0.0.5 192.0.2.1 22 1000 6\n\
+         eni-0aaaaaaaaaaaaaaa1 10.0.0.9 10.0.0.5 1000 22 6\n",
     );
     assert_eq!(name(&records[0], "dst").as_deref(), Some("in-b"));
     assert_eq!(records[0]["interface"]["name"], "b-peer");
@@ -85,6 +88,17 @@ fn interface_vpc_picks_the_holder_when_the_record_has_no_vpc() {
     assert_eq!(name(&records[2], "src").as_deref(), Some("in-a"));
     assert_eq!(records[2]["flow"]["direction"], "egress");
     assert_eq!(records[2]["flow"]["protocol_name"], "tcp");
+    // The same addresses again come from the endpoint cache, with the same
+    // holder and so the same direction.
+    assert_eq!(records[3], records[0]);
+    // The interface holds neither end (10.0.0.5 is held in its VPC by
+    // another ENI): no direction.
+    assert_eq!(name(&records[4], "src").as_deref(), Some("in-b"));
+    assert!(records[4]["flow"].get("direction").is_none());
+    // srcaddr has one holder, but not this interface; the interface holds
+    // dstaddr (shared with another VPC).
+    assert_eq!(records[5]["flow"]["direction"], "ingress");
+    assert_eq!(records.len(), 6);
 }
 
 #[test]
