@@ -400,25 +400,18 @@ impl Processor {
         let mark = ndjson.pos();
         ndjson.reserve(format.max_json_len(raw.len()));
         // Parsed values are kept only for an enricher to read.
-        let written = if self.enricher.is_some() {
-            write_record::<true>(
-                format,
-                data,
-                &self.tokens,
-                text.is_none(),
-                ndjson,
-                &mut self.values,
-            )
-        } else {
-            write_record::<false>(
-                format,
-                data,
-                &self.tokens,
-                text.is_none(),
-                ndjson,
-                &mut self.values,
-            )
+        let write = match self.enricher {
+            Some(_) => write_record::<true>,
+            None => write_record::<false>,
         };
+        let written = write(
+            format,
+            data,
+            &self.tokens,
+            text.is_none(),
+            ndjson,
+            &mut self.values,
+        );
         match written {
             Ok(empty) => {
                 if let Some(enricher) = self.enricher.as_deref_mut() {
