@@ -7,29 +7,10 @@ use awsranges::AwsRanges;
 
 use crate::naive::{Answer, Naive};
 
-/// `<shared>/data/aws`, or `None` (after a note) when the shared folder is
-/// missing; with `FLOWTAG_REQUIRE_SHARED` set its absence fails the test.
-/// The shared folder is `$FLOWTAG_SHARED_DIR`, else
-/// `<CARGO_MANIFEST_DIR>/../../../shared`.
+/// `<shared>/data/aws`, holding ip-ranges.json, or `None` when the shared
+/// data is missing (see the `shared-data` crate).
 pub fn aws_dir() -> Option<PathBuf> {
-    let shared = std::env::var_os("FLOWTAG_SHARED_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-        PathBuf::from,
-    );
-    let dir = shared.join("data/aws");
-    if dir.join("ip-ranges.json").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("FLOWTAG_REQUIRE_SHARED").is_none(),
-        "FLOWTAG_REQUIRE_SHARED is set but {} is missing",
-        dir.join("ip-ranges.json").display()
-    );
-    eprintln!(
-        "note: {} is missing; test skipped (set FLOWTAG_SHARED_DIR)",
-        dir.join("ip-ranges.json").display()
-    );
-    None
+    shared_data::locate("aws/ip-ranges.json").and_then(|file| file.parent().map(PathBuf::from))
 }
 
 /// xorshift64: deterministic, good enough to pick test addresses.

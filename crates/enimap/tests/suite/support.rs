@@ -2,10 +2,8 @@
 //! (with serde_json), independently of the crate's parser.
 
 use std::fmt;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use enimap::EniMap;
 use serde::Deserialize;
@@ -126,36 +124,8 @@ impl Ordered {
     }
 }
 
-/// `<shared>/data/aws/eni`, or `None` (after a note) when it is missing and
-/// `FLOWTAG_REQUIRE_SHARED` is not set.
+/// `<shared>/data/aws/eni`, or `None` when the shared data is missing (see
+/// the `shared-data` crate).
 pub fn shared_eni_dir() -> Option<PathBuf> {
-    let shared = match std::env::var_os("FLOWTAG_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        // CARGO_MANIFEST_DIR is <workspace>/crates/enimap; the shared folder
-        // sits beside <workspace>.
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    let dir = shared.join("data/aws/eni");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("FLOWTAG_REQUIRE_SHARED").is_some() {
-        panic!(
-            "FLOWTAG_REQUIRE_SHARED is set but the ENI examples are missing: {} is not a directory \
-             (put the shared folder beside the workspace or set FLOWTAG_SHARED_DIR)",
-            dir.display()
-        );
-    }
-    // Straight to stderr, once: the harness captures `eprintln!` of a
-    // passing test, and a skip should be seen.
-    static NOTE: Once = Once::new();
-    NOTE.call_once(|| {
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: enimap shared-data tests skipped: {} not found (set FLOWTAG_SHARED_DIR to the \
-             shared folder; FLOWTAG_REQUIRE_SHARED=1 makes this a failure)",
-            dir.display()
-        );
-    });
-    None
+    shared_data::locate("aws/eni")
 }

@@ -74,10 +74,9 @@
 //! `FLOWTAG_REQUIRE_SHARED` is set (CI sets it): then they fail.
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use flowlog::{BatchOutput, Config, Processor, RejectReason};
 use serde_json::{Map, Value};
@@ -140,42 +139,10 @@ const INTEGER_KEYS: &[&str] = &[
 // ---------------------------------------------------------------------------
 // Locating the data
 
-/// `<shared>/data/flowlogs`, or `None` (after a note) when it is missing and
-/// not required.
+/// `<shared>/data/flowlogs`, or `None` when the shared data is missing (see
+/// the `shared-data` crate).
 fn flowlogs_dir() -> Option<PathBuf> {
-    let shared = match std::env::var_os("FLOWTAG_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        // CARGO_MANIFEST_DIR is <workspace>/crates/flowlog; the shared
-        // folder sits beside <workspace>.
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .ancestors()
-            .nth(3)
-            .expect("<workspace>/crates/flowlog has a parent")
-            .join("shared"),
-    };
-    let dir = shared.join("data/flowlogs");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("FLOWTAG_REQUIRE_SHARED").is_some() {
-        panic!(
-            "FLOWTAG_REQUIRE_SHARED is set but the flow-log samples are missing: {} is not a directory \
-             (put the shared folder beside the workspace or set FLOWTAG_SHARED_DIR)",
-            dir.display()
-        );
-    }
-    // Straight to stderr, once: the test harness would capture `eprintln!`
-    // of a passing test, and a skip should be seen.
-    static NOTE: Once = Once::new();
-    NOTE.call_once(|| {
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: flowlog conformance tests skipped: {} not found (set FLOWTAG_SHARED_DIR to the \
-             shared folder; FLOWTAG_REQUIRE_SHARED=1 makes this a failure)",
-            dir.display()
-        );
-    });
-    None
+    shared_data::locate("flowlogs")
 }
 
 fn read(dir: &Path, name: &str) -> Vec<u8> {

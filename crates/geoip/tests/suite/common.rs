@@ -3,10 +3,8 @@
 //! MaxMind source-data record by the rules of the crate's documentation
 //! (independently of its rendering code).
 
-use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
 use serde_json::{Map, Value, json};
 
@@ -23,41 +21,10 @@ pub const GEO_KEYS: [&str; 9] = [
     "location",
 ];
 
-/// `<shared>/data/<sub>`, or `None` (after a note on stderr, once per
-/// `sub`) when it is missing and `FLOWTAG_REQUIRE_SHARED` is not set.
-///
-/// # Panics
-///
-/// When it is missing and `FLOWTAG_REQUIRE_SHARED` is set.
+/// `<shared>/data/<sub>`, or `None` when the shared data is missing (see
+/// the `shared-data` crate).
 pub fn shared_data(sub: &str) -> Option<PathBuf> {
-    let shared = match std::env::var_os("FLOWTAG_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        // CARGO_MANIFEST_DIR is <workspace>/crates/geoip; the shared folder
-        // sits beside <workspace>.
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"),
-    };
-    let dir = shared.join("data").join(sub);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("FLOWTAG_REQUIRE_SHARED").is_none(),
-        "FLOWTAG_REQUIRE_SHARED is set but {} is not a directory (put the shared folder \
-         beside the workspace or set FLOWTAG_SHARED_DIR)",
-        dir.display()
-    );
-    static NOTE: Once = Once::new();
-    NOTE.call_once(|| {
-        // Straight to stderr: the harness captures the output of passing
-        // tests, and a skip should be seen.
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: geoip tests on shared data skipped: {} not found (set FLOWTAG_SHARED_DIR \
-             to the shared folder; FLOWTAG_REQUIRE_SHARED=1 makes this a failure)",
-            dir.display()
-        );
-    });
-    None
+    shared_data::locate(sub)
 }
 
 /// Reads a file, panicking with its name.
