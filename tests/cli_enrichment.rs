@@ -140,6 +140,114 @@ fn verbose_says_what_was_loaded() {
     }
 }
 
+/// A MaxMind DB passes its full verification once per component and
+/// content: later runs (and the other workers) skip it, as `--verbose` says,
+/// with the same output; changed bytes are verified again, so a corrupt copy
+/// of a verified file is still refused; `--no-cache` keeps nothing.
+#[test]
+fn data_files_are_verified_once_per_content() {
+    let base = scratch("verified-cache");
+    let _ = std::fs::remove_dir_all(&base);
+    let markers = base.join("flowtag").join("verified");
+    let count = || std::fs::read_dir(&markers).map_or(0, |dir| dir.count());
+    let run_in = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_flowtag"))
+            .env("XDG_CACHE_HOME", &base)
+            .args(["--verbose", "--threads", "2"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let line = "2 123456789010 eni-0a1b2c3d4e5f60001 89.160.20.112 10.0.0.2 1024 80 6 1 60 1700000000 1700000060 ACCEPT OK\n";
+        let mut stdin = child.stdin.take().unwrap();
+        // Written from a thread: the output could fill its pipe first.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(line.repeat(3000).as_bytes());
+        });
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        output
+    };
+    let city = city();
+    let asn = asn();
+    let ranges = golden("enriched.ip-ranges.json");
+    let enis = golden("enriched.enis.json");
+    let all = [
+        "--geoip",
+        &city,
+        "--geoip",
+        &asn,
+        "--aws-ip-ranges",
+        &ranges,
+        "--eni-map",
+        &enis,
+    ];
+
+    let first = run_in(&all);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let text = stderr(&first);
+    assert!(
+        text.contains(&format!(
+            "{city}: GeoIP2-City (City), built 2026-11-01, verified\n"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("verified before"), "{text}");
+    assert_eq!(count(), 4, "one key per data file");
+
+    let second = run_in(&all);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    let text = stderr(&second);
+    for expected in [
+        format!("{city}: GeoIP2-City (City), built 2026-11-01, verified before (same bytes)\n"),
+        format!("{asn}: GeoLite2-ASN (ASN), built 2026-11-01, verified before (same bytes)\n"),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} not in\n{text}");
+    }
+    assert_eq!(second.stdout, first.stdout, "same records either way");
+    assert_eq!(
+        ndjson(&second.stdout)[0]["src"]["geo"]["country_name"],
+        "Sweden"
+    );
+    assert_eq!(count(), 4);
+
+    // The key is the content, not the name: a copy elsewhere is known...
+    let mut bytes = std::fs::read(&city).unwrap();
+    let copy = scratch("verified-copy-City.mmdb");
+    std::fs::write(&copy, &bytes).unwrap();
+    let copy = copy.display().to_string();
+    let output = run_in(&["--geoip", &copy]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("verified before (same bytes)"), "{text}");
+    // ...and one changed byte under the same name is not: a country name
+    // that is no longer UTF-8, which only the full verification finds.
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b"Sweden")
+        .expect("the name is in the database");
+    bytes[at] = 0xff;
+    std::fs::write(&copy, &bytes).unwrap();
+    let refused = run_in(&["--geoip", &copy]);
+    let text = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{text}");
+    assert!(text.contains(&copy), "{text}");
+    assert!(refused.stdout.is_empty());
+    assert_eq!(count(), 4, "nothing kept for a refused file");
+
+    // Without the cache every run verifies, and nothing is written.
+    let _ = std::fs::remove_dir_all(&base);
+    for _ in 0..2 {
+        let output = run_in(&["--no-cache", "--geoip", &city]);
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(0), "{text}");
+        assert!(text.contains("built 2026-11-01, verified\n"), "{text}");
+    }
+    assert!(!base.join("flowtag").exists());
+}
+
 #[test]
 fn geoip_locale_picks_names_with_english_fallback() {
     let line = "2 123456789010 eni-0a1b2c3d4e5f60001 89.160.20.112 10.0.0.2 1024 80 6 1 60 1700000000 1700000060 ACCEPT OK\n";

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use crate::runtime::{DataFile, DataKind, LoadedFile, ProcessorConfig};
+use crate::verified::VerifiedFiles;
 
 /// What the user named on the command line.
 #[derive(Debug, Clone, Default)]
@@ -26,9 +27,10 @@ pub struct Sources {
 
 impl Sources {
     /// Reads every data file. A missing or unreadable file is an error
-    /// naming it; what is inside is judged by the component.
-    pub fn load(&self) -> Result<ProcessorConfig> {
-        Ok(ProcessorConfig {
+    /// naming it; what is inside is judged by the component. Files the
+    /// component accepted before are marked so ([`VerifiedFiles`]).
+    pub fn load(&self, verified: &VerifiedFiles) -> Result<ProcessorConfig> {
+        let mut config = ProcessorConfig {
             formats: self.formats.clone(),
             geoip: self
                 .geoip
@@ -47,7 +49,9 @@ impl Sources {
                 .map(|p| read(p, "--eni-map"))
                 .collect::<Result<_>>()?,
             derive_flow: self.derive_flow,
-        })
+        };
+        verified.mark(&mut config);
+        Ok(config)
     }
 
     /// Whether any data file is configured (there is something to reload).
@@ -62,6 +66,7 @@ fn read(path: &Path, option: &str) -> Result<DataFile> {
     Ok(DataFile {
         name: path.display().to_string(),
         data,
+        verified: false,
     })
 }
 

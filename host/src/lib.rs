@@ -9,4 +9,5 @@ pub mod input;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;
+pub mod verified;
 pub mod worker;

@@ -72,7 +72,9 @@ Sandbox and start-up:
   is limited in memory (--max-memory), CPU time per batch (--batch-timeout)
   and stack (--max-stack). The compiled component is cached in
   $XDG_CACHE_HOME/flowtag (or ~/.cache/flowtag), a directory private to the
-  user; --no-cache compiles every time.";
+  user, with a hash of each data file the component has fully verified (a
+  MaxMind DB is verified again only when its bytes change); --no-cache
+  compiles and verifies every time.";
 
 /// Parse AWS VPC Flow Log records inside a sandboxed WebAssembly component
 /// and write them as NDJSON.
@@ -155,7 +157,7 @@ struct Args {
     #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_stack)]
     max_stack: usize,
 
-    /// Do not read or write the compiled-component cache.
+    /// Do not read or write the cache (compiled component, verified data files).
     #[arg(long)]
     no_cache: bool,
 
@@ -235,7 +237,9 @@ fn run(args: Args) -> Result<u8, Failure> {
     let runtime =
         Arc::new(load_runtime(args.plugin.as_ref(), &runtime_options).map_err(fail(EXIT_USAGE))?);
     // Data files are read and judged before any record is read.
-    let config = sources.load().map_err(fail(EXIT_USAGE))?;
+    let config = sources
+        .load(runtime.verified_files())
+        .map_err(fail(EXIT_USAGE))?;
     let options = Options {
         batch_bytes: args.batch_bytes.max(1),
         threads: args
@@ -361,8 +365,10 @@ fn reload_config(
     sources: &Sources,
     verbose: bool,
 ) -> Result<flowtag::runtime::ProcessorConfig> {
-    let config = sources.load()?;
+    let mut config = sources.load(runtime.verified_files())?;
     let mut instance = runtime.instantiate(&config)?;
+    // The workers that pick the new data up skip what this instance checked.
+    runtime.verified_files().accepted(&mut config);
     if verbose {
         let loaded = instance
             .loaded()

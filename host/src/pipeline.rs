@@ -307,7 +307,7 @@ impl Pipeline {
         config: ProcessorConfig,
         options: Options,
     ) -> Result<Pipeline, RuntimeError> {
-        let generation = Arc::new(Generation {
+        let mut generation = Arc::new(Generation {
             id: 0,
             config: Arc::new(config),
         });
@@ -315,7 +315,7 @@ impl Pipeline {
         let (inbox_sender, inbox) = channel();
         let (workers, loaded) = Workers::start(
             runtime,
-            &generation,
+            &mut generation,
             options.threads,
             job_queue,
             &inbox_sender,

@@ -28,6 +28,8 @@ use wasmtime::{
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use crate::verified::VerifiedFiles;
+
 mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
@@ -43,7 +45,7 @@ pub use bindings::flowtag::flowlog::types::{
 /// The default component, built from `plugin/` by the build script.
 pub static DEFAULT_PLUGIN: &[u8] = include_bytes!(env!("FLOWTAG_DEFAULT_PLUGIN"));
 
-/// The WIT package this host speaks, e.g. `flowtag:flowlog@0.2.0`.
+/// The WIT package this host speaks, e.g. `flowtag:flowlog@0.3.0`.
 pub const WIT_PACKAGE: &str = env!("FLOWTAG_WIT_PACKAGE");
 
 /// The wasmtime version the host was built with.
@@ -261,6 +263,8 @@ pub struct Runtime {
     limits: Limits,
     /// Where the component came from, for messages.
     name: String,
+    /// The data files this component accepted before.
+    verified: VerifiedFiles,
     _ticker: Ticker,
 }
 
@@ -290,10 +294,12 @@ impl Runtime {
             // For `perf report` on the guest's JIT code (see BENCHMARKS.md).
             config.profiler(wasmtime::ProfilingStrategy::PerfMap);
         }
+        let mut private_dir = None;
         if let CompileCache::Directory(directory) = &options.cache {
             match open_cache(directory) {
                 Ok(cache) => {
                     config.cache(Some(cache));
+                    private_dir = Some(directory.clone());
                 }
                 Err(message) => eprintln!(
                     "flowtag: warning: not caching the compiled component in {}: {message}",
@@ -328,6 +334,7 @@ impl Runtime {
             pre,
             limits,
             name: name.to_owned(),
+            verified: VerifiedFiles::new(wasm, private_dir),
         })
     }
 
@@ -339,6 +346,12 @@ impl Runtime {
     /// The sandbox limits.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The data files this component accepted before (in this run, or in
+    /// earlier runs when the cache is on).
+    pub fn verified_files(&self) -> &VerifiedFiles {
+        &self.verified
     }
 
     /// Instantiates the component (from the pre-instantiated template) and

@@ -13,6 +13,7 @@ use crate::report::Rejection;
 use crate::runtime::{
     Batch, BatchOutput, Fault, Instance, LoadedFile, ProcessorConfig, Runtime, RuntimeError,
 };
+use crate::verified::all_verified;
 
 /// A processor configuration in force from some batch on. A reload makes a
 /// new one; each job names the one it was cut under, so batches cut before a
@@ -213,37 +214,55 @@ impl Workers {
     /// to `finished`. Each builds its instance at once (they load data files
     /// in parallel); the call waits for the first and returns what its
     /// constructor loaded, or why it failed.
+    ///
+    /// When a data file is new to the component, the first worker loads it
+    /// alone, with its whole-file checks; once it has passed, the file is
+    /// marked verified in `generation` (which must not be shared yet), so
+    /// that the other workers, and every fresh instance built later for
+    /// this generation, skip those checks.
     pub fn start<T: From<Finished> + Send + 'static>(
         runtime: &Arc<Runtime>,
-        generation: &Arc<Generation>,
+        generation: &mut Arc<Generation>,
         threads: usize,
         jobs: Receiver<Job>,
         finished: &Sender<T>,
     ) -> Result<(Workers, Vec<LoadedFile>), RuntimeError> {
         let jobs = Arc::new(Mutex::new(jobs));
         let (first_sender, first_receiver) = std::sync::mpsc::channel();
-        let mut handles = Vec::new();
-        for index in 0..threads.max(1) {
+        let first_checks_alone = !all_verified(&generation.config);
+        let spawn = |index: usize, generation: &Arc<Generation>, report_start| {
             let runtime = Arc::clone(runtime);
             let generation = Arc::clone(generation);
             let jobs = Arc::clone(&jobs);
             let finished = finished.clone();
-            let report_start = (index == 0).then(|| first_sender.clone());
-            let spawned = std::thread::Builder::new()
+            std::thread::Builder::new()
                 .name(format!("flowtag-worker-{index}"))
                 .stack_size(crate::runtime::thread_stack_size(runtime.limits()))
-                .spawn(move || {
-                    work(runtime, &generation, &jobs, &finished, report_start);
-                })
-                .map_err(|e| RuntimeError::Engine(format!("cannot start a worker thread: {e}")))?;
-            handles.push(spawned);
+                .spawn(move || work(runtime, generation, &jobs, &finished, report_start))
+                .map_err(|e| RuntimeError::Engine(format!("cannot start a worker thread: {e}")))
+        };
+        let mut handles = vec![spawn(0, generation, Some(first_sender))?];
+        let others = 1..threads.max(1);
+        if !first_checks_alone {
+            for index in others.clone() {
+                handles.push(spawn(index, generation, None)?);
+            }
         }
-        drop(first_sender);
         let loaded = first_receiver.recv().unwrap_or_else(|_| {
             Err(RuntimeError::Engine(
                 "the first worker stopped before building its instance".to_owned(),
             ))
         })?;
+        if first_checks_alone {
+            // The first worker let go of the generation before reporting.
+            if let Some(config) = Arc::get_mut(generation).and_then(|g| Arc::get_mut(&mut g.config))
+            {
+                runtime.verified_files().accepted(config);
+            }
+            for index in others {
+                handles.push(spawn(index, generation, None)?);
+            }
+        }
         Ok((Workers { handles }, loaded))
     }
 
@@ -259,7 +278,7 @@ type StartReport = Sender<Result<Vec<LoadedFile>, RuntimeError>>;
 
 fn work<T: From<Finished>>(
     runtime: Arc<Runtime>,
-    generation: &Arc<Generation>,
+    generation: Arc<Generation>,
     jobs: &Mutex<Receiver<Job>>,
     finished: &Sender<T>,
     report_start: Option<StartReport>,
@@ -269,11 +288,15 @@ fn work<T: From<Finished>>(
         current: None,
     };
     let plugin = worker.runtime.name().to_owned();
-    let started = worker.instance(generation).and_then(|instance| {
+    let started = worker.instance(&generation).and_then(|instance| {
         instance
             .loaded()
             .map_err(|fault| RuntimeError::Constructor { plugin, fault })
     });
+    // Jobs carry the generation to use; holding on to this one would keep
+    // its data files in memory after a reload, and stop `Workers::start`
+    // from marking them verified.
+    drop(generation);
     match (started, report_start) {
         (Ok(loaded), Some(report)) => {
             let _ = report.send(Ok(loaded));

@@ -95,6 +95,7 @@ fn data_file(file: wit::DataFile) -> enrich::DataFile {
     enrich::DataFile {
         name: file.name,
         data: file.data,
+        verified: file.verified,
     }
 }
 
@@ -159,7 +160,7 @@ impl Guest for Component {
 }
 
 // Only the wasm build exports the component's functions: their names
-// (`flowtag:flowlog/processor@0.2.0#…`) are not valid in a native linker's
+// (`flowtag:flowlog/processor@0.3.0#…`) are not valid in a native linker's
 // version script, and `cargo test --workspace` links this crate natively.
 #[cfg(target_arch = "wasm32")]
 bindings::export!(Component with_types_in bindings);

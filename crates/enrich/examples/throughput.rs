@@ -17,6 +17,7 @@ fn read(path: &str) -> DataFile {
             eprintln!("cannot read {path}: {e}");
             std::process::exit(2);
         }),
+        verified: false,
     }
 }
 

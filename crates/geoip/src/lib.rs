@@ -247,11 +247,31 @@ impl GeoDb {
     /// platform's time range) and [`Error::UnsupportedType`] for any other
     /// kind of database.
     pub fn from_bytes(bytes: Vec<u8>, source: &str) -> Result<GeoDb, Error> {
+        GeoDb::open(bytes, source, true)
+    }
+
+    /// Like [`from_bytes`](Self::from_bytes) without the full verification,
+    /// for bytes that passed it before (the same file in an earlier run,
+    /// say). The metadata, the type and the layout checks that opening does
+    /// still apply. Lookups stay bounds-checked: in a corrupt database that
+    /// slipped through they fail ([`GeoSet::lookup_errors`]), they do not
+    /// panic.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_bytes`](Self::from_bytes), except [`Error::Verify`].
+    pub fn from_verified_bytes(bytes: Vec<u8>, source: &str) -> Result<GeoDb, Error> {
+        GeoDb::open(bytes, source, false)
+    }
+
+    fn open(bytes: Vec<u8>, source: &str, verify: bool) -> Result<GeoDb, Error> {
         let db = || source.to_owned();
         let reader = Reader::from_source(bytes).map_err(|error| Error::Open { db: db(), error })?;
-        reader
-            .verify()
-            .map_err(|error| Error::Verify { db: db(), error })?;
+        if verify {
+            reader
+                .verify()
+                .map_err(|error| Error::Verify { db: db(), error })?;
+        }
         let meta = reader.metadata();
         if meta.build_epoch > time::MAX_EPOCH {
             return Err(Error::InvalidMetadata {

@@ -21,6 +21,7 @@ fn enricher(enis: &str, derive_flow: bool) -> Enricher {
         eni_maps: vec![DataFile {
             name: "enis.json".to_owned(),
             data: enis.as_bytes().to_vec(),
+            verified: false,
         }],
         derive_flow,
         ..Sources::default()
@@ -133,6 +134,7 @@ fn data_errors_name_the_file_once() {
         eni_maps: vec![DataFile {
             name: "enis.json".to_owned(),
             data: b"[1]".to_vec(),
+            verified: false,
         }],
         ..Sources::default()
     })
@@ -144,6 +146,8 @@ fn data_errors_name_the_file_once() {
         geoip: vec![DataFile {
             name: "x.mmdb".to_owned(),
             data: b"nope".to_vec(),
+            // Opening still checks what it reads.
+            verified: true,
         }],
         ..Sources::default()
     })

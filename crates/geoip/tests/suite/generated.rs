@@ -284,6 +284,73 @@ fn a_database_without_description_fails_verification() {
 }
 
 #[test]
+fn verified_bytes_skip_the_full_verification_and_nothing_else() {
+    // No description: only the full verification refuses it.
+    let mut w = Writer::builder("GeoLite2-City")
+        .build_epoch(UNIX_EPOCH)
+        .build();
+    insert(&mut w, "89.160.20.0/24", sweden());
+    assert!(matches!(
+        GeoDb::from_bytes(bytes(&w), "nodesc.mmdb"),
+        Err(Error::Verify { .. })
+    ));
+    let db = GeoDb::from_verified_bytes(bytes(&w), "nodesc.mmdb").expect("opens unverified");
+    let geo = set_of([db])
+        .try_lookup(ip("89.160.20.1"))
+        .expect("a sound record")
+        .geo
+        .expect("a geo answer");
+    assert!(geo.contains(r#""country_iso_code":"SE""#), "{geo}");
+
+    // A record whose country name is not UTF-8: the verification refuses
+    // the file; unverified, the lookup of that network fails as an error
+    // (no panic, which in the guest would be a trap) and answers nothing.
+    let mut w = writer("GeoLite2-City");
+    insert(&mut w, "89.160.20.0/24", sweden());
+    insert(
+        &mut w,
+        "81.2.69.0/24",
+        m([("country", country("GB", &[("en", "United Kingdom")]))]),
+    );
+    let mut corrupt = bytes(&w);
+    let mut hits = 0;
+    for at in 0..corrupt.len().saturating_sub(5) {
+        if &corrupt[at..at + 6] == b"Sweden" {
+            corrupt[at] = 0xff;
+            hits += 1;
+        }
+    }
+    assert!(hits > 0, "the name is in the data section");
+    assert!(matches!(
+        GeoDb::from_bytes(corrupt.clone(), "corrupt.mmdb"),
+        Err(Error::Verify { .. })
+    ));
+    let mut set = set_of([GeoDb::from_verified_bytes(corrupt, "corrupt.mmdb")
+        .expect("opening does not read the records")]);
+    assert!(matches!(
+        set.try_lookup(ip("89.160.20.1")),
+        Err(Error::Lookup { .. })
+    ));
+    assert_eq!(set.lookup(ip("89.160.20.1")).geo, None);
+    assert_eq!(set.lookup_errors(), 1);
+    // The sound record beside it still answers.
+    assert!(
+        set.try_lookup(ip("81.2.69.1"))
+            .expect("sound")
+            .geo
+            .is_some()
+    );
+
+    // The metadata checks stay: a build time after 9999 is refused either way.
+    let mut w = builder_epoch("GeoLite2-ASN", 253_402_300_800);
+    insert(&mut w, "89.160.20.0/24", asn(1, "x"));
+    assert!(matches!(
+        GeoDb::from_verified_bytes(bytes(&w), "later.mmdb"),
+        Err(Error::InvalidMetadata { .. })
+    ));
+}
+
+#[test]
 fn duplicate_kinds_are_refused() {
     let mut w = writer("GeoIP2-City");
     insert(&mut w, "89.160.20.0/24", sweden());
