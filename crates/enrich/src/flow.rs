@@ -140,10 +140,12 @@ pub fn community_id(
         }
         _ => return None,
     };
-    let (source, destination) = (&source_bytes[..width], &destination_bytes[..width]);
     // The flow is hashed in one canonical direction so that both directions
     // get the same id: the smaller endpoint (address, then port) first.
-    let forward = (source, source_port) <= (destination, destination_port);
+    // As 128-bit numbers: both arrays are zero beyond `width`, so this
+    // orders like the address bytes, without a slice comparison loop.
+    let forward = (u128::from_be_bytes(source_bytes), source_port)
+        <= (u128::from_be_bytes(destination_bytes), destination_port);
     let ((a, a_port), (b, b_port)) = if forward {
         (
             (&source_bytes, source_port),
@@ -188,12 +190,25 @@ fn sha1_one_block(block: &mut [u8; 64], len: usize) -> [u8; 20] {
     debug_assert!(len <= 55);
     block[len] = 0x80;
     block[56..].copy_from_slice(&(len as u64 * 8).to_be_bytes());
-    let mut w = [0u32; 80];
-    for (word, bytes) in w.iter_mut().zip(block.chunks_exact(4)) {
-        *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-    }
-    for t in 16..80 {
-        w[t] = (w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16]).rotate_left(1);
+    // The message schedule lives in a ring of 16 words, each computed in
+    // the round that uses it, and every round below is written out: no
+    // loops, which in the guest would each pay an epoch check.
+    let mut w: [u32; 16] = std::array::from_fn(|i| {
+        u32::from_be_bytes([
+            block[4 * i],
+            block[4 * i + 1],
+            block[4 * i + 2],
+            block[4 * i + 3],
+        ])
+    });
+    macro_rules! word {
+        ($t:expr) => {{
+            if $t >= 16 {
+                w[$t & 15] = (w[($t - 3) & 15] ^ w[($t - 8) & 15] ^ w[($t - 14) & 15] ^ w[$t & 15])
+                    .rotate_left(1);
+            }
+            w[$t & 15]
+        }};
     }
     const H: [u32; 5] = [
         0x6745_2301,
@@ -211,49 +226,53 @@ fn sha1_one_block(block: &mut [u8; 64], len: usize) -> [u8; 20] {
                 .wrapping_add(a.rotate_left(5))
                 .wrapping_add($f(b, c, d))
                 .wrapping_add($k)
-                .wrapping_add(w[$t]);
+                .wrapping_add(word!($t));
             b = b.rotate_left(30);
             d = d
                 .wrapping_add(e.rotate_left(5))
                 .wrapping_add($f(a, b, c))
                 .wrapping_add($k)
-                .wrapping_add(w[$t + 1]);
+                .wrapping_add(word!($t + 1));
             a = a.rotate_left(30);
             c = c
                 .wrapping_add(d.rotate_left(5))
                 .wrapping_add($f(e, a, b))
                 .wrapping_add($k)
-                .wrapping_add(w[$t + 2]);
+                .wrapping_add(word!($t + 2));
             e = e.rotate_left(30);
             b = b
                 .wrapping_add(c.rotate_left(5))
                 .wrapping_add($f(d, e, a))
                 .wrapping_add($k)
-                .wrapping_add(w[$t + 3]);
+                .wrapping_add(word!($t + 3));
             d = d.rotate_left(30);
             a = a
                 .wrapping_add(b.rotate_left(5))
                 .wrapping_add($f(c, d, e))
                 .wrapping_add($k)
-                .wrapping_add(w[$t + 4]);
+                .wrapping_add(word!($t + 4));
             c = c.rotate_left(30);
         };
     }
     let choose = |b: u32, c: u32, d: u32| (b & c) | (!b & d);
     let parity = |b: u32, c: u32, d: u32| b ^ c ^ d;
     let majority = |b: u32, c: u32, d: u32| (b & c) | (b & d) | (c & d);
-    for t in [0, 5, 10, 15] {
-        five!(t, choose, 0x5A82_7999);
-    }
-    for t in [20, 25, 30, 35] {
-        five!(t, parity, 0x6ED9_EBA1);
-    }
-    for t in [40, 45, 50, 55] {
-        five!(t, majority, 0x8F1B_BCDC);
-    }
-    for t in [60, 65, 70, 75] {
-        five!(t, parity, 0xCA62_C1D6);
-    }
+    five!(0, choose, 0x5A82_7999);
+    five!(5, choose, 0x5A82_7999);
+    five!(10, choose, 0x5A82_7999);
+    five!(15, choose, 0x5A82_7999);
+    five!(20, parity, 0x6ED9_EBA1);
+    five!(25, parity, 0x6ED9_EBA1);
+    five!(30, parity, 0x6ED9_EBA1);
+    five!(35, parity, 0x6ED9_EBA1);
+    five!(40, majority, 0x8F1B_BCDC);
+    five!(45, majority, 0x8F1B_BCDC);
+    five!(50, majority, 0x8F1B_BCDC);
+    five!(55, majority, 0x8F1B_BCDC);
+    five!(60, parity, 0xCA62_C1D6);
+    five!(65, parity, 0xCA62_C1D6);
+    five!(70, parity, 0xCA62_C1D6);
+    five!(75, parity, 0xCA62_C1D6);
     let state = [a, b, c, d, e];
     let mut digest = [0u8; 20];
     for (i, value) in state.into_iter().enumerate() {
