@@ -13,13 +13,15 @@
 //! run and, when the compile cache is on, as empty files named by the key in
 //! `verified/` under the cache directory, which [`crate::cache`] keeps
 //! private to the user (the compiled code beside it is trusted far more).
+//! Keys unused for 30 days are removed when a new one is written.
 //! A wrong key could at worst let a corrupt file through to lookups that
 //! fail; the guest checks every read either way.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
@@ -27,6 +29,9 @@ use crate::runtime::{DataFile, DataKind, ProcessorConfig};
 
 /// The name of the key directory inside the cache directory.
 const DIRECTORY: &str = "verified";
+
+/// Keys not used for this long are removed.
+const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// A data file's identity for [`VerifiedFiles`].
 type Key = [u8; 32];
@@ -68,14 +73,43 @@ impl VerifiedFiles {
         if seen.contains(key) {
             return true;
         }
-        let on_disk = self
-            .directory
-            .as_ref()
-            .is_some_and(|dir| dir.join(hex(key)).is_file());
+        let Some(path) = self.directory.as_ref().map(|dir| dir.join(hex(key))) else {
+            return false;
+        };
+        // Opening it also marks it used (its mtime), so pruning keeps it.
+        let on_disk = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .is_ok_and(|file| {
+                let _ = file.set_modified(SystemTime::now());
+                true
+            });
         if on_disk {
             seen.insert(*key);
         }
         on_disk
+    }
+
+    /// Removes keys unused for [`UNUSED_FOR`]: data files are replaced
+    /// (ip-ranges.json changes several times a day), so keys would pile up.
+    /// Runs only after a full verification, which is rare and slow anyway.
+    fn prune(dir: &Path) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        let now = SystemTime::now();
+        for entry in entries.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|modified| {
+                    now.duration_since(modified).unwrap_or_default() > UNUSED_FOR
+                });
+            let is_key = entry.file_name().len() == 64;
+            if stale && is_key {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 
     fn record(&self, key: Key) {
@@ -87,6 +121,7 @@ impl VerifiedFiles {
         let Some(dir) = self.directory.as_ref().filter(|_| new) else {
             return;
         };
+        Self::prune(dir);
         let written =
             std::fs::create_dir_all(dir).and_then(|()| std::fs::write(dir.join(hex(&key)), b""));
         if let Err(error) = written
@@ -196,6 +231,35 @@ mod tests {
         let mut next_run = config(b"db", None);
         VerifiedFiles::new(b"component a", Some(dir.clone())).mark(&mut next_run);
         assert!(next_run.geoip[0].verified);
+        // A key unused for 30 days goes when another is written; a used
+        // one stays.
+        let stale = dir.join("verified").join("ab".repeat(32));
+        std::fs::write(&stale, b"").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(31 * 24 * 3600);
+        for path in [
+            &stale,
+            &dir.join("verified")
+                .join(hex(&files.key(DataKind::Geoip, &file(b"db")))),
+        ] {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        let mut used = config(b"db", None);
+        VerifiedFiles::new(b"component a", Some(dir.clone())).mark(&mut used);
+        assert!(used.geoip[0].verified);
+        let mut fresh = config(b"new", None);
+        files.accepted(&mut fresh);
+        let left: Vec<String> = std::fs::read_dir(dir.join("verified"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(!stale.exists());
+
         // Not without the directory.
         let mut no_cache = config(b"db", None);
         VerifiedFiles::new(b"component a", None).mark(&mut no_cache);
