@@ -137,6 +137,16 @@ impl VerifiedFiles {
     /// Sets each data file's `verified` flag: whether this component
     /// accepted the same bytes as the same kind before.
     pub fn mark(&self, config: &mut ProcessorConfig) {
+        let nothing_known = self.directory.is_none()
+            && self
+                .seen
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty();
+        if nothing_known {
+            // Without the cache, at start: no need to hash anything yet.
+            return;
+        }
         for_each_file(config, |kind, file| {
             file.verified = self.contains(&self.key(kind, file));
         });
