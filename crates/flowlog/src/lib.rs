@@ -21,6 +21,8 @@ pub mod format;
 #[doc(hidden)]
 pub mod fuzz;
 mod out;
+#[cfg(test)]
+mod test_rng;
 pub mod value;
 
 pub use batch::{

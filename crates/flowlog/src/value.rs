@@ -211,6 +211,7 @@ pub fn push_json_string(out: &mut Vec<u8>, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::{random_bytes, xorshift};
 
     #[test]
     fn uint() {
@@ -261,18 +262,10 @@ mod tests {
         let alphabet = b"0123456789012345678901234567890123456789/:\xfa\xff -.\x00a";
         let maxes = [u64::MAX, 65_535, 255, 9_999_999_999, 0, 99_999_999];
         let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
         let mut accepted = 0;
         for round in 0..400_000 {
-            let len = (next() % 23) as usize;
-            let token: Vec<u8> = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
+            let len = (xorshift(&mut state) % 23) as usize;
+            let token = random_bytes(&mut state, alphabet, len);
             let max = maxes[round % maxes.len()];
             let got = parse_uint(&token, max);
             assert_eq!(got, parse_uint_naive(&token, max), "{token:?} max {max}");
@@ -333,18 +326,11 @@ mod tests {
     fn ipv4_matches_std_on_random_tokens() {
         let alphabet = b"0123456789012345678901234567890123456789....:a /";
         let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
         let mut accepted = 0;
         for _ in 0..300_000 {
-            let len = 5 + (next() % 13) as usize;
-            let text: String = (0..len)
-                .map(|_| char::from(alphabet[(next() % alphabet.len() as u64) as usize]))
-                .collect();
+            let len = 5 + (xorshift(&mut state) % 13) as usize;
+            let text = String::from_utf8(random_bytes(&mut state, alphabet, len))
+                .expect("an ASCII alphabet");
             let got = parse_ipv4(text.as_bytes());
             assert_eq!(got, text.parse::<Ipv4Addr>().ok(), "{text}");
             accepted += usize::from(got.is_some());
