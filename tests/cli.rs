@@ -61,8 +61,15 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = flowtag()
-        .args(args)
+    let mut command = flowtag();
+    command.args(args);
+    run_command(command, stdin)
+}
+
+/// Runs `command` with `stdin` written from a thread (the output could fill
+/// its pipe first).
+fn run_command(mut command: Command, stdin: &[u8]) -> Output {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

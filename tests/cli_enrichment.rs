@@ -151,24 +151,13 @@ fn data_files_are_verified_once_per_content() {
     let markers = base.join("flowtag").join("verified");
     let count = || std::fs::read_dir(&markers).map_or(0, |dir| dir.count());
     let run_in = |args: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_flowtag"))
+        let line = "2 123456789010 eni-0a1b2c3d4e5f60001 89.160.20.112 10.0.0.2 1024 80 6 1 60 1700000000 1700000060 ACCEPT OK\n";
+        let mut command = flowtag();
+        command
             .env("XDG_CACHE_HOME", &base)
             .args(["--verbose", "--threads", "2"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let line = "2 123456789010 eni-0a1b2c3d4e5f60001 89.160.20.112 10.0.0.2 1024 80 6 1 60 1700000000 1700000060 ACCEPT OK\n";
-        let mut stdin = child.stdin.take().unwrap();
-        // Written from a thread: the output could fill its pipe first.
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(line.repeat(3000).as_bytes());
-        });
-        let output = child.wait_with_output().unwrap();
-        writer.join().unwrap();
-        output
+            .args(args);
+        run_command(command, line.repeat(3000).as_bytes())
     };
     let city = city();
     let asn = asn();
