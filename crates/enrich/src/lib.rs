@@ -84,7 +84,9 @@ pub struct Enricher {
     enis: Option<enimap::EniMap>,
     derive_flow: bool,
     loaded: Vec<Loaded>,
-    cache: cache::EndpointCache,
+    cache: cache::ObjectCache,
+    /// Interface id → its resource object.
+    interfaces: cache::ObjectCache,
     /// `,"tcp_flags":[…]` for each value of the six flag bits.
     tcp_flags_json: Vec<Box<[u8]>>,
 }
@@ -189,7 +191,8 @@ impl Enricher {
             enis,
             derive_flow: sources.derive_flow,
             loaded,
-            cache: cache::EndpointCache::new(cache::DEFAULT_BUDGET),
+            cache: cache::ObjectCache::new(cache::DEFAULT_BUDGET),
+            interfaces: cache::ObjectCache::new(cache::DEFAULT_BUDGET / 4),
             tcp_flags_json: flow::tcp_flags_json_table(),
         })
     }
@@ -279,8 +282,8 @@ impl Enricher {
     }
 }
 
-/// The capturing interface: its index in the ENI map and its resource.
-type Interface<'a> = (u32, &'a enimap::Resource);
+/// The capturing interface: its index in the ENI map, and the map.
+type Interface<'a> = (u32, Option<&'a enimap::EniMap>);
 
 /// An address with what the endpoint cache knows of it, when it was looked
 /// up.
@@ -304,12 +307,14 @@ fn infer_direction(
 }
 
 /// Whether the interface holds the address: by the unique holder the
-/// endpoint lookup found (no second look at the ENI's addresses), else by
-/// asking the interface.
-fn holds((index, resource): Interface<'_>, (ip, facts): Endpoint) -> bool {
+/// endpoint lookup found (no look at the ENI itself), else by asking the
+/// interface.
+fn holds((index, enis): Interface<'_>, (ip, facts): Endpoint) -> bool {
     match facts {
         Some(facts) if !facts.per_vpc => facts.holder == Some(index),
-        _ => resource.holds(ip),
+        _ => enis
+            .and_then(|enis| enis.resource(index))
+            .is_some_and(|resource| resource.holds(ip)),
     }
 }
 
@@ -391,53 +396,144 @@ impl flowlog::Enrich for Enricher {
         let pkt_dst = record
             .address(roles.pkt_dstaddr)
             .filter(|ip| Some(*ip) != dst);
-        let enis = self.enis.as_ref();
         // Resolved once: for `interface`, the VPC hint and the direction.
-        let interface = enis.and_then(|enis| {
-            let index = enis.lookup_eni_index(record.text(roles.interface_id)?)?;
-            Some((index, enis.resource(index)?))
+        let interface = self.interface(record.text(roles.interface_id));
+        let mut ends = [
+            (&b",\"src\":"[..], src.map(|ip| (ip, None))),
+            (b",\"dst\":", dst.map(|ip| (ip, None))),
+            (b",\"pkt_src\":", pkt_src.map(|ip| (ip, None))),
+            (b",\"pkt_dst\":", pkt_dst.map(|ip| (ip, None))),
+        ];
+        if self.geo.is_some() || self.aws.is_some() || self.enis.is_some() {
+            self.write_ends(record, interface, &mut ends, out);
+            if let Some(interface) = interface {
+                out.extend(b",\"interface\":");
+                out.extend(self.interface_json(interface));
+            }
+        }
+        if self.derive_flow {
+            let interface = interface.map(|i| (i.index, self.enis.as_ref()));
+            self.flow(record, interface, ends[0].1, ends[1].1, out);
+        }
+    }
+}
+
+/// The capturing interface as the interface cache found it.
+#[derive(Debug, Clone, Copy)]
+struct FoundInterface {
+    /// Its index in the ENI map.
+    index: u32,
+    /// Its object in the interface cache, when its id has a cache key.
+    cached: Option<cache::Hit>,
+}
+
+impl Enricher {
+    /// The capturing interface, from the interface cache or the ENI map.
+    fn interface(&mut self, id: Option<&str>) -> Option<FoundInterface> {
+        let enis = self.enis.as_ref()?;
+        let id = id?;
+        let Some(key) = cache::interface_key(id) else {
+            let index = enis.lookup_eni_index(id)?;
+            return Some(FoundInterface {
+                index,
+                cached: None,
+            });
+        };
+        if let Some(hit) = self.interfaces.find(key) {
+            let index = self.interfaces.facts(hit).holder?;
+            return Some(FoundInterface {
+                index,
+                cached: Some(hit),
+            });
+        }
+        // Unknown ids are cached too (no holder), so that a flood of
+        // records from an interface missing in the map stays cheap.
+        let (_, facts) = self.interfaces.get_or_insert(key, |body| {
+            let index = enis.lookup_eni_index(id);
+            if let Some(resource) = index.and_then(|i| enis.resource(i)) {
+                body.extend_from_slice(resource.json().as_bytes());
+            }
+            cache::Facts {
+                per_vpc: false,
+                holder: index,
+            }
         });
-        let mut src = src.map(|ip| (ip, None));
-        let mut dst = dst.map(|ip| (ip, None));
-        if self.geo.is_some() || self.aws.is_some() || enis.is_some() {
-            // Private addresses repeat across VPCs: the record's own VPC,
-            // else the capturing interface's, tells their holders apart.
-            let vpc = record
-                .text(roles.vpc_id)
-                .or_else(|| interface.and_then(|(_, resource)| resource.vpc_id()));
-            let mut sources = Lookups {
-                geo: self.geo.as_mut(),
-                aws: self.aws.as_ref(),
-                enis,
-                vpc,
-            };
-            let mut pkt_src = pkt_src.map(|ip| (ip, None));
-            let mut pkt_dst = pkt_dst.map(|ip| (ip, None));
-            for (key, end) in [
-                (&b",\"src\":"[..], &mut src),
-                (b",\"dst\":", &mut dst),
-                (b",\"pkt_src\":", &mut pkt_src),
-                (b",\"pkt_dst\":", &mut pkt_dst),
-            ] {
-                if let Some((ip, known)) = end {
-                    let ip = *ip;
-                    let (body, facts) = self
-                        .cache
-                        .get_or_insert(ip, |body| sources.endpoint(ip, body));
-                    *known = Some(facts);
+        let index = facts.holder?;
+        Some(FoundInterface {
+            index,
+            cached: self.interfaces.find(key),
+        })
+    }
+
+    /// The interface's resource object.
+    fn interface_json(&self, interface: FoundInterface) -> &[u8] {
+        match interface.cached {
+            Some(hit) => self.interfaces.body(hit),
+            None => self
+                .enis
+                .as_ref()
+                .and_then(|enis| enis.resource(interface.index))
+                .map_or(&b"{}"[..], |resource| resource.json().as_bytes()),
+        }
+    }
+
+    /// Writes `,"src":{…}` and the other ends that have an answer, and
+    /// records what the endpoint cache knows of each.
+    fn write_ends(
+        &mut self,
+        record: &flowlog::RecordView<'_>,
+        interface: Option<FoundInterface>,
+        ends: &mut [(&[u8], Option<Endpoint>); 4],
+        out: &mut flowlog::Out,
+    ) {
+        // Every end is looked up before any body is copied: the lookups are
+        // independent, so their cache misses overlap.
+        let hits = ends
+            .each_ref()
+            .map(|(_, end)| end.map(|(ip, _)| self.cache.find(cache::address_key(ip))));
+        let all_reusable = hits.iter().all(|hit| match hit {
+            None => true,
+            Some(None) => false,
+            Some(Some(hit)) => !self.cache.facts(*hit).per_vpc,
+        });
+        if all_reusable {
+            for ((key, end), hit) in ends.iter_mut().zip(hits) {
+                if let (Some((_, known)), Some(Some(hit))) = (end, hit) {
+                    *known = Some(self.cache.facts(hit));
+                    let body = self.cache.body(hit);
                     if !body.is_empty() {
                         out.extend(key);
                         out.extend(body);
                     }
                 }
             }
-            if let Some((_, resource)) = interface {
-                out.extend(b",\"interface\":");
-                out.extend(resource.json().as_bytes());
-            }
+            return;
         }
-        if self.derive_flow {
-            self.flow(record, interface, src, dst, out);
+        // Private addresses repeat across VPCs: the record's own VPC, else
+        // the capturing interface's, tells their holders apart.
+        let enis = self.enis.as_ref();
+        let vpc = record.text(record.format().roles().vpc_id).or_else(|| {
+            let index = interface?.index;
+            enis?.resource(index)?.vpc_id()
+        });
+        let mut sources = Lookups {
+            geo: self.geo.as_mut(),
+            aws: self.aws.as_ref(),
+            enis,
+            vpc,
+        };
+        for (key, end) in ends.iter_mut() {
+            if let Some((ip, known)) = end {
+                let ip = *ip;
+                let (body, facts) = self
+                    .cache
+                    .get_or_insert(cache::address_key(ip), |body| sources.endpoint(ip, body));
+                *known = Some(facts);
+                if !body.is_empty() {
+                    out.extend(key);
+                    out.extend(body);
+                }
+            }
         }
     }
 }
