@@ -9,7 +9,7 @@
 //!   epoch every [`EPOCH_TICK`]; each call gets a deadline of
 //!   [`Limits::batch_timeout`] worth of ticks, and overrunning it traps
 //!   ([`FaultKind::Timeout`]). The epoch checks compiled into the guest's
-//!   loops cost ~20 % of the default plugin's speed (BENCHMARKS.md), so a
+//!   loops cost 10-20 % of the default plugin's speed (BENCHMARKS.md), so a
 //!   trusted plugin may run without a deadline (`batch_timeout: None`);
 //!   fuel would cost more;
 //! - wasm stack: [`Limits::max_stack`]; the threads that run wasm are spawned
