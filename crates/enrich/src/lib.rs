@@ -283,7 +283,7 @@ impl Enricher {
 }
 
 /// The capturing interface: its index in the ENI map, and the map.
-type Interface<'a> = (u32, Option<&'a enimap::EniMap>);
+type Interface<'a> = (u32, &'a enimap::EniMap);
 
 /// An address with what the endpoint cache knows of it, when it was looked
 /// up.
@@ -313,7 +313,7 @@ fn holds((index, enis): Interface<'_>, (ip, facts): Endpoint) -> bool {
     match facts {
         Some(facts) if !facts.per_vpc => facts.holder == Some(index),
         _ => enis
-            .and_then(|enis| enis.resource(index))
+            .resource(index)
             .is_some_and(|resource| resource.holds(ip)),
     }
 }
@@ -412,7 +412,7 @@ impl flowlog::Enrich for Enricher {
             }
         }
         if self.derive_flow {
-            let interface = interface.map(|i| (i.index, self.enis.as_ref()));
+            let interface = interface.and_then(|i| Some((i.index, self.enis.as_ref()?)));
             self.flow(record, interface, ends[0].1, ends[1].1, out);
         }
     }
@@ -491,48 +491,45 @@ impl Enricher {
         let hits = ends
             .each_ref()
             .map(|(_, end)| end.map(|(ip, _)| self.cache.find(cache::address_key(ip))));
-        let all_reusable = hits.iter().all(|hit| match hit {
-            None => true,
-            Some(None) => false,
-            Some(Some(hit)) => !self.cache.facts(*hit).per_vpc,
-        });
-        if all_reusable {
-            for ((key, end), hit) in ends.iter_mut().zip(hits) {
-                if let (Some((_, known)), Some(Some(hit))) = (end, hit) {
-                    *known = Some(self.cache.facts(hit));
-                    let body = self.cache.body(hit);
-                    if !body.is_empty() {
-                        out.extend(key);
-                        out.extend(body);
-                    }
-                }
-            }
-            return;
-        }
         // Private addresses repeat across VPCs: the record's own VPC, else
-        // the capturing interface's, tells their holders apart.
-        let enis = self.enis.as_ref();
-        let vpc = record.text(record.format().roles().vpc_id).or_else(|| {
-            let index = interface?.index;
-            enis?.resource(index)?.vpc_id()
-        });
+        // the capturing interface's, tells their holders apart. Worked out
+        // only when some end is rendered.
         let mut sources = Lookups {
             geo: self.geo.as_mut(),
             aws: self.aws.as_ref(),
-            enis,
-            vpc,
+            enis: self.enis.as_ref(),
+            vpc: None,
         };
-        for (key, end) in ends.iter_mut() {
-            if let Some((ip, known)) = end {
-                let ip = *ip;
-                let (body, facts) = self
-                    .cache
-                    .get_or_insert(cache::address_key(ip), |body| sources.endpoint(ip, body));
-                *known = Some(facts);
-                if !body.is_empty() {
-                    out.extend(key);
-                    out.extend(body);
+        let mut vpc_known = false;
+        // A hit stays valid only until the cache next changes (an insert
+        // may empty it).
+        let mut cache_changed = false;
+        for ((key, end), hit) in ends.iter_mut().zip(hits) {
+            let Some((ip, known)) = end else { continue };
+            let reusable = hit
+                .flatten()
+                .filter(|hit| !cache_changed && !self.cache.facts(*hit).per_vpc);
+            let (body, facts) = match reusable {
+                Some(hit) => (self.cache.body(hit), self.cache.facts(hit)),
+                None => {
+                    cache_changed = true;
+                    if !vpc_known {
+                        vpc_known = true;
+                        let enis = sources.enis;
+                        sources.vpc = record.text(record.format().roles().vpc_id).or_else(|| {
+                            let index = interface?.index;
+                            enis?.resource(index)?.vpc_id()
+                        });
+                    }
+                    let ip = *ip;
+                    self.cache
+                        .get_or_insert(cache::address_key(ip), |body| sources.endpoint(ip, body))
                 }
+            };
+            *known = Some(facts);
+            if !body.is_empty() {
+                out.extend(key);
+                out.extend(body);
             }
         }
     }
