@@ -66,22 +66,68 @@ pub(crate) fn address_key(ip: std::net::IpAddr) -> u128 {
 /// The interface cache's key for an interface id: `eni-` and 1 to 17
 /// lowercase hex digits (every id AWS issues) pack into 128 bits without
 /// loss; any other id has no key and is looked up in the ENI map itself.
+/// The two lengths AWS issues, 17 and 8 digits, are decoded eight at a time:
+/// every record needs this key, and a loop a digit at a time pays an epoch
+/// check per digit in the guest.
+#[inline]
 pub(crate) fn interface_key(id: &str) -> Option<u128> {
     let digits = id.strip_prefix("eni-")?.as_bytes();
+    let value = match *digits {
+        [first, ref high @ .., _, _, _, _, _, _, _, _] if digits.len() == 17 => {
+            let low = &digits[9..];
+            (u128::from(hex_digit(first)?) << 64)
+                | (u128::from(eight_hex_digits(high)?) << 32)
+                | u128::from(eight_hex_digits(low)?)
+        }
+        [_, _, _, _, _, _, _, _] => u128::from(eight_hex_digits(digits)?),
+        _ => hex_digits_one_by_one(digits)?,
+    };
+    // The digit count keeps `eni-0a` and `eni-a` apart.
+    Some(value | ((digits.len() as u128) << 96))
+}
+
+/// 1 to 17 lowercase hex digits as a number.
+fn hex_digits_one_by_one(digits: &[u8]) -> Option<u128> {
     if digits.is_empty() || digits.len() > 17 {
         return None;
     }
-    let mut value: u128 = 0;
-    for &digit in digits {
-        let nibble = match digit {
-            b'0'..=b'9' => digit - b'0',
-            b'a'..=b'f' => digit - b'a' + 10,
-            _ => return None,
-        };
-        value = (value << 4) | u128::from(nibble);
+    digits.iter().try_fold(0u128, |value, &digit| {
+        Some((value << 4) | u128::from(hex_digit(digit)?))
+    })
+}
+
+#[inline(always)]
+fn hex_digit(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        _ => None,
     }
-    // The digit count keeps `eni-0a` and `eni-a` apart.
-    Some(value | ((digits.len() as u128) << 96))
+}
+
+/// Exactly eight lowercase hex digits (the first most significant) as a
+/// number, decoded in one 64-bit word.
+#[inline(always)]
+fn eight_hex_digits(digits: &[u8]) -> Option<u32> {
+    const LANES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let word = u64::from_le_bytes(digits.try_into().ok()?);
+    // For ASCII lanes, adding 0x80 - low sets a lane's top bit exactly
+    // when the lane is at least `low`, and never carries into the next.
+    let at_least = |low: u8| word.wrapping_add(LANES * u64::from(0x80 - low)) & HIGH;
+    let decimal = at_least(b'0') & !at_least(b'9' + 1);
+    let letter = at_least(b'a') & !at_least(b'f' + 1);
+    if word & HIGH != 0 || (decimal | letter) != HIGH {
+        return None;
+    }
+    // The low nibble, plus 9 for letters (bit 6 set): 0-9 and 10-15.
+    let nibbles = (word & (LANES * 0x0F)) + 9 * ((word >> 6) & LANES);
+    // Pairs of lanes into bytes, bytes into 16-bit halves, halves into 32
+    // bits; the first digit (the lowest lane) ends up most significant.
+    let bytes = ((nibbles & 0x000F_000F_000F_000F) << 4) | ((nibbles >> 8) & 0x000F_000F_000F_000F);
+    let halves = ((bytes & 0x0000_00FF_0000_00FF) << 8) | ((bytes >> 16) & 0x0000_00FF_0000_00FF);
+    // Truncation keeps the 32 bits assembled.
+    Some((((halves & 0xFFFF) << 16) | ((halves >> 32) & 0xFFFF)) as u32)
 }
 
 /// Mixes a key with 64-bit multiplications only: a 128-bit product is a
@@ -322,6 +368,63 @@ mod tests {
         // The budget forced emptying: fewer bytes than all bodies together.
         let all: usize = reference.values().map(|t| t.len() + HEADER).sum();
         assert!(cache.arena.len() <= 200_000 && all > 200_000);
+    }
+
+    /// The word-at-a-time decoding against the digit-at-a-time one, for
+    /// ids of every length with each position holding a digit, a letter or
+    /// a byte next to those ranges.
+    #[test]
+    fn interface_keys_match_digit_by_digit_decoding() {
+        let reference = |id: &str| {
+            let digits = id.strip_prefix("eni-")?.as_bytes();
+            let value = hex_digits_one_by_one(digits)?;
+            Some(value | ((digits.len() as u128) << 96))
+        };
+        let alphabet = b"0123456789abcdef/:`gAF\x7f\x80\xff ";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut accepted = 0;
+        for round in 0..200_000 {
+            let len = (next() % 20) as usize;
+            // Mostly valid digits, so that most ids decode.
+            let bad_at = (round % 3 == 0).then(|| next() as usize % len.max(1));
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| {
+                    let choices = if Some(i) == bad_at {
+                        alphabet.len()
+                    } else {
+                        16
+                    };
+                    alphabet[next() as usize % choices]
+                })
+                .collect();
+            let mut id = b"eni-".to_vec();
+            id.extend_from_slice(&bytes);
+            // Ids come from `&str`; invalid UTF-8 cannot reach the key.
+            let Ok(id) = String::from_utf8(id) else {
+                continue;
+            };
+            let key = interface_key(&id);
+            assert_eq!(key, reference(&id), "{id:?}");
+            accepted += usize::from(key.is_some());
+        }
+        assert!(accepted > 50_000, "too few valid ids: {accepted}");
+        for digit in 0..=255u8 {
+            let mut id = *b"eni-0123456789abcdef0";
+            for at in 4..id.len() {
+                let keep = id[at];
+                id[at] = digit;
+                if let Ok(id) = std::str::from_utf8(&id) {
+                    assert_eq!(interface_key(id), reference(id), "{id:?}");
+                }
+                id[at] = keep;
+            }
+        }
     }
 
     #[test]
