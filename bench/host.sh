@@ -69,7 +69,8 @@ if [ ${#data[@]} -gt 0 ]; then
   echo "| with the data files | $(start_ms cold "${data[@]}") | $(start_ms warm "${data[@]}") |"
 fi
 
-# FLOWTAG_BENCH_WORKLOAD=enriched uses lines whose addresses hit the data
+# FLOWTAG_BENCH_WORKLOAD=enriched (or enriched-hot, the same mix with 100x
+# fewer distinct public addresses) uses lines whose addresses hit the data
 # files (see bench/run.sh); the default is the plain v2 workload.
 workload=${FLOWTAG_BENCH_WORKLOAD:-v2}
 file="$work/$workload-$lines.log"

@@ -88,6 +88,13 @@ run_case "+ flow"
 run_case "+ flow, City + ASN" --geoip "$data/City.mmdb" --geoip "$data/ASN.mmdb"
 run_case "+ flow, ip-ranges + ENI map" --aws-ip-ranges "$ip_ranges" --eni-map "$data/enis.json"
 run_case "all four sources + flow" "${all[@]}"
+# The same mix with 250 AWS and other public addresses instead of 25,000:
+# every rendered endpoint stays in the CPU's caches, which shows what the
+# row above spends waiting for memory.
+file="$work/enriched-hot-$lines.log"
+[ -s "$file" ] || "$gen" enriched-hot "$lines" > "$file"
+bytes=$(stat -c %s "$file")
+run_case "all four sources + flow, hot addresses (enriched-hot)" "${all[@]}"
 
 # Start-up: one record, data loaded and checked, component compiled.
 line=$(head -1 "$file")
