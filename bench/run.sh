@@ -91,10 +91,12 @@ run_case "all four sources + flow" "${all[@]}"
 # The same mix with 250 AWS and other public addresses instead of 25,000:
 # every rendered endpoint stays in the CPU's caches, which shows what the
 # row above spends waiting for memory.
+enriched_file=$file enriched_bytes=$bytes
 file="$work/enriched-hot-$lines.log"
 [ -s "$file" ] || "$gen" enriched-hot "$lines" > "$file"
 bytes=$(stat -c %s "$file")
 run_case "all four sources + flow, hot addresses (enriched-hot)" "${all[@]}"
+file=$enriched_file bytes=$enriched_bytes
 
 # Start-up: one record, data loaded and checked, component compiled.
 line=$(head -1 "$file")
