@@ -2,7 +2,7 @@
 //! describe-network-interfaces output.
 //!
 //! ```text
-//! cargo run --release -p enimap --example bench [ENIS] [QUERIES]
+//! cargo run --release -p enimap --example enimap_bench [ENIS] [QUERIES]
 //! ```
 //!
 //! ENIS (default 50 000) interfaces in two VPCs whose private ranges overlap

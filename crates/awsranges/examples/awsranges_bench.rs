@@ -1,5 +1,5 @@
 //! Load time and lookups/s on a real ip-ranges.json:
-//! `cargo run --release -p awsranges --example bench -- ip-ranges.json`
+//! `cargo run --release -p awsranges --example awsranges_bench -- ip-ranges.json`
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

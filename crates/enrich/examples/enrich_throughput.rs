@@ -1,5 +1,5 @@
 //! Native throughput of parsing plus enrichment, for profiling against the
-//! component: `cargo run --release -p enrich --example throughput -- FILE
+//! component: `cargo run --release -p enrich --example enrich_throughput -- FILE
 //! [--geoip DB]… [--aws-ip-ranges FILE] [--eni-map FILE]… [--no-flow]`.
 //! Processes FILE in 256 KiB batches of whole lines (as the host does),
 //! median of 5 runs.
