@@ -72,14 +72,13 @@ pub(crate) fn address_key(ip: std::net::IpAddr) -> u128 {
 #[inline]
 pub(crate) fn interface_key(id: &str) -> Option<u128> {
     let digits = id.strip_prefix("eni-")?.as_bytes();
-    let value = match *digits {
-        [first, ref high @ .., _, _, _, _, _, _, _, _] if digits.len() == 17 => {
-            let low = &digits[9..];
-            (u128::from(hex_digit(first)?) << 64)
-                | (u128::from(eight_hex_digits(high)?) << 32)
-                | u128::from(eight_hex_digits(low)?)
+    let value = match digits.len() {
+        17 => {
+            (u128::from(hex_digit(digits[0])?) << 64)
+                | (u128::from(eight_hex_digits(&digits[1..9])?) << 32)
+                | u128::from(eight_hex_digits(&digits[9..])?)
         }
-        [_, _, _, _, _, _, _, _] => u128::from(eight_hex_digits(digits)?),
+        8 => u128::from(eight_hex_digits(digits)?),
         _ => hex_digits_one_by_one(digits)?,
     };
     // The digit count keeps `eni-0a` and `eni-a` apart.
@@ -289,6 +288,7 @@ impl ObjectCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::xorshift;
     use std::net::IpAddr;
 
     fn ip(s: &str) -> u128 {
@@ -342,9 +342,7 @@ mod tests {
         let mut reference = std::collections::HashMap::new();
         let mut state = 0x2545_F491_4F6C_DD1Du64;
         for step in 0..60_000u32 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            xorshift(&mut state);
             // Few distinct keys in both halves, so that they repeat.
             let key = u128::from(state % 5000) | (u128::from(state % 3) << 100);
             let text = format!("{{\"k\":{key},\"n\":{}}}", key % 97);
@@ -382,12 +380,7 @@ mod tests {
         };
         let alphabet = b"0123456789abcdef/:`gAF\x7f\x80\xff ";
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = || xorshift(&mut state);
         let mut accepted = 0;
         for round in 0..200_000 {
             let len = (next() % 20) as usize;

@@ -356,10 +356,7 @@ mod tests {
             for _ in 0..20 {
                 let mut block = [0u8; 64];
                 for byte in &mut block[..len] {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    *byte = state as u8;
+                    *byte = crate::test_rng::xorshift(&mut state) as u8;
                 }
                 let expected = sha1_smol::Sha1::from(&block[..len]).digest().bytes();
                 assert_eq!(sha1_one_block(&mut block, len), expected, "length {len}");

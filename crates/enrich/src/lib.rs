@@ -13,6 +13,8 @@ use thiserror::Error;
 
 mod cache;
 pub mod flow;
+#[cfg(test)]
+mod test_rng;
 
 /// The kinds of data file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
