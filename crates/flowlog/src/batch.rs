@@ -430,8 +430,8 @@ impl Processor {
                         ndjson.remove(fields_end);
                     }
                 }
-                ndjson.byte(b'}');
-                ndjson.byte(b'\n');
+                ndjson.push(b'}');
+                ndjson.push(b'\n');
                 out.records += 1;
             }
             Err(refusal) => {
@@ -655,7 +655,7 @@ fn write_record<const KEEP_VALUES: bool>(
     out: &mut Out,
     values: &mut Vec<Parsed>,
 ) -> Result<bool, Refusal> {
-    out.byte(b'{');
+    out.push(b'{');
     values.clear();
     let mut first = true;
     for (spec, &(start, end)) in format.fields().iter().zip(tokens) {
@@ -717,18 +717,18 @@ fn write_record<const KEEP_VALUES: bool>(
                 if KEEP_VALUES {
                     values.push(Parsed::Address(parsed));
                 }
-                out.byte(b'"');
+                out.push(b'"');
                 out.token(data, start, end);
-                out.byte(b'"');
+                out.push(b'"');
             }
             FieldKind::Text => {
                 if KEEP_VALUES {
                     values.push(Parsed::Other);
                 }
                 if clean || !value::needs_escape(token) {
-                    out.byte(b'"');
+                    out.push(b'"');
                     out.token(data, start, end);
-                    out.byte(b'"');
+                    out.push(b'"');
                 } else {
                     // Not clean means the caller checked the line is UTF-8.
                     let text = String::from_utf8_lossy(token);

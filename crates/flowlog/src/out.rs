@@ -44,8 +44,7 @@ impl Key {
     }
 }
 
-/// The NDJSON output of a batch: a growable buffer that always keeps
-/// [`KEY_BLOCK`] bytes of spare capacity past its end. Enrichers append to it
+/// The NDJSON output of a batch: a growable buffer. Enrichers append to it
 /// through [`Out::push`] and [`Out::extend`]; both keep short copies free of
 /// `memory.copy` calls in the guest.
 ///
@@ -81,11 +80,6 @@ impl Out {
     #[inline]
     pub fn rewind(&mut self, pos: usize) {
         self.buf.truncate(pos);
-    }
-
-    #[inline(always)]
-    pub(crate) fn byte(&mut self, byte: u8) {
-        self.buf.push(byte);
     }
 
     /// Appends the block `block` and keeps its first `len` bytes.
@@ -209,7 +203,7 @@ mod tests {
     fn blocks_write_only_their_length() {
         let mut out = Out::with_capacity(0);
         out.reserve(200);
-        out.byte(b'{');
+        out.push(b'{');
         out.key(&Key::new(",\"a\":"), true);
         let data = b"12345 rest of the line that is long enough, with more text after it";
         out.token(data, 0, 5);
@@ -221,7 +215,7 @@ mod tests {
         out.token(data, 0, 24);
         // Too close to the end for a block: copied as a slice.
         out.token(data, data.len() - 4, data.len());
-        out.byte(b'}');
+        out.push(b'}');
         let expected = format!("{{\"a\":12345,\"bb\":rest{long_key}12345 rest of the line tr it}}");
         assert_eq!(String::from_utf8(out.into_vec()).unwrap(), expected);
     }
