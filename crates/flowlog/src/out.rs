@@ -142,7 +142,6 @@ impl Out {
         match bytes.len() {
             0 => {}
             1..=3 => {
-                self.reserve(3);
                 for &byte in bytes {
                     self.buf.push(byte);
                 }
@@ -165,7 +164,6 @@ impl Out {
         head.copy_from_slice(&bytes[..N]);
         tail.copy_from_slice(&bytes[len - N..]);
         let end = self.buf.len() + len;
-        self.buf.reserve(2 * N);
         self.buf.extend_from_slice(&head);
         self.buf.truncate(end - N);
         self.buf.extend_from_slice(&tail);
