@@ -91,6 +91,9 @@ pub struct Enricher {
     interfaces: cache::ObjectCache,
     /// `,"tcp_flags":[…]` for each value of the six flag bits.
     tcp_flags_json: Vec<Box<[u8]>>,
+    /// Community IDs written as placeholders, to be hashed four at a time:
+    /// where each one's 30 bytes start in the output, and its block.
+    pending_ids: Vec<(usize, flow::CommunityIdBlock)>,
 }
 
 fn data_error(file: &str, kind: DataKind, error: impl std::fmt::Display) -> DataError {
@@ -196,6 +199,7 @@ impl Enricher {
             cache: cache::ObjectCache::new(cache::DEFAULT_BUDGET),
             interfaces: cache::ObjectCache::new(cache::DEFAULT_BUDGET / 4),
             tcp_flags_json: flow::tcp_flags_json_table(),
+            pending_ids: Vec::with_capacity(4),
         })
     }
 
@@ -209,13 +213,15 @@ impl Enricher {
         self.geo.is_none() && self.aws.is_none() && self.enis.is_none() && !self.derive_flow
     }
 
-    /// Writes `,"flow":{…}`, or nothing when no value can be derived.
+    /// Writes `,"flow":{…}`, or nothing when no value can be derived. The
+    /// Community ID is left as a placeholder in `pending_ids`.
     fn flow(
         &self,
         record: &flowlog::RecordView<'_>,
         interface: Option<Interface<'_>>,
         src: Option<Endpoint>,
         dst: Option<Endpoint>,
+        pending_ids: &mut Vec<(usize, flow::CommunityIdBlock)>,
         out: &mut flowlog::Out,
     ) {
         let roles = record.format().roles();
@@ -270,11 +276,15 @@ impl Enricher {
             record
                 .integer(roles.dstport)
                 .and_then(|p| u16::try_from(p).ok()),
-        ) && let Some(id) = flow::community_id(0, src, dst, sport, dport, protocol)
+        ) && let Some(block) = flow::community_id_block(0, src, dst, sport, dport, protocol)
         {
             part(out, b",\"community_id\":\"");
-            out.extend(id.as_str().as_bytes());
+            pending_ids.push((out.pos(), block));
+            out.extend(&ID_PLACEHOLDER);
             out.push(b'"');
+            if pending_ids.len() == 4 {
+                fill_in_ids(pending_ids, out);
+            }
         }
         if out.pos() == body {
             out.rewind(start);
@@ -282,6 +292,26 @@ impl Enricher {
             out.push(b'}');
         }
     }
+}
+
+/// What a Community ID's place holds until [`fill_in_ids`] computes it: as
+/// long as an id, and plainly not one should it ever be seen.
+const ID_PLACEHOLDER: [u8; 30] = [b'?'; 30];
+
+/// Writes the pending Community IDs over their placeholders: four at a
+/// time in vector lanes, any others one by one.
+fn fill_in_ids(pending: &mut Vec<(usize, flow::CommunityIdBlock)>, out: &mut flowlog::Out) {
+    if let [(a, block_a), (b, block_b), (c, block_c), (d, block_d)] = pending[..] {
+        let ids = flow::community_ids4([&block_a, &block_b, &block_c, &block_d]);
+        for (at, id) in [a, b, c, d].into_iter().zip(ids) {
+            out.overwrite(at, id.as_bytes());
+        }
+    } else {
+        for (at, block) in &pending[..] {
+            out.overwrite(*at, block.id().as_bytes());
+        }
+    }
+    pending.clear();
 }
 
 /// The capturing interface: its index in the ENI map, and the map.
@@ -415,8 +445,21 @@ impl flowlog::Enrich for Enricher {
         }
         if self.derive_flow {
             let interface = interface.and_then(|i| Some((i.index, self.enis.as_ref()?)));
-            self.flow(record, interface, ends[0].1, ends[1].1, out);
+            let mut pending_ids = std::mem::take(&mut self.pending_ids);
+            self.flow(
+                record,
+                interface,
+                ends[0].1,
+                ends[1].1,
+                &mut pending_ids,
+                out,
+            );
+            self.pending_ids = pending_ids;
         }
+    }
+
+    fn finish(&mut self, out: &mut flowlog::Out) {
+        fill_in_ids(&mut self.pending_ids, out);
     }
 }
 

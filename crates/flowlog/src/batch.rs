@@ -102,6 +102,12 @@ pub trait Enrich: std::fmt::Debug {
     /// Appends `,"key":value` pairs (each with its leading comma) to `out`,
     /// straight after the record's own fields.
     fn enrich(&mut self, record: &RecordView<'_>, out: &mut Out);
+
+    /// Fills in whatever [`Enrich::enrich`] left to be filled in later (the
+    /// bytes it wrote keep their length). Called at the end of every batch,
+    /// before the output is handed over, and before any byte that `enrich`
+    /// wrote is moved.
+    fn finish(&mut self, _out: &mut Out) {}
 }
 
 /// A field's value as validation parsed it, kept for [`RecordView`] so
@@ -293,6 +299,9 @@ impl Processor {
             };
             self.line(data, start, data.len(), clean, at, &mut out, &mut ndjson);
         }
+        if let Some(enricher) = self.enricher.as_deref_mut() {
+            enricher.finish(&mut ndjson);
+        }
         out.ndjson = ndjson.into_vec();
         if data.len() >= 4096 {
             // A little over the last ratio, so that a similar batch fits.
@@ -427,6 +436,7 @@ impl Processor {
                     enricher.enrich(&view, ndjson);
                     // Drop the leading comma when the record had no fields.
                     if empty {
+                        enricher.finish(ndjson);
                         ndjson.remove(fields_end);
                     }
                 }

@@ -82,6 +82,17 @@ impl Out {
         self.buf.truncate(pos);
     }
 
+    /// Replaces the `N` bytes written at `at` (a value of [`Out::pos`]):
+    /// for values that are filled in after the bytes that follow them.
+    ///
+    /// # Panics
+    ///
+    /// If fewer than `N` bytes were written from `at` on.
+    #[inline]
+    pub fn overwrite<const N: usize>(&mut self, at: usize, bytes: &[u8; N]) {
+        self.buf[at..at + N].copy_from_slice(bytes);
+    }
+
     /// Appends the block `block` and keeps its first `len` bytes.
     #[inline(always)]
     fn block<const N: usize>(&mut self, block: &[u8; N], len: usize) {

@@ -175,3 +175,85 @@ fn envelopes_and_crlf_lines_enrich_like_plain_lines() {
     assert_eq!(name(&records[0], "src").as_deref(), Some("b-peer"));
     assert_eq!(records[0]["interface"]["name"], "b-peer");
 }
+
+/// Community IDs are hashed four records at a time and written over
+/// placeholders: every record's id must still be its own, whatever the
+/// batch size, with records that have no id (ICMP, IPv6 to IPv4, no
+/// fields) or are rejected in between, and nothing may be left over from
+/// one batch to the next.
+#[test]
+fn deferred_community_ids_are_each_records_own() {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut lines = Vec::new();
+    for i in 0..200u64 {
+        let r = next();
+        let (src, dst) = match r % 7 {
+            0 => (
+                format!("2001:db8::{:x}", r >> 48),
+                format!("2001:db8:1::{:x}", r >> 32 & 0xffff),
+            ),
+            1 => ("2001:db8::1".to_owned(), "10.1.2.3".to_owned()),
+            _ => (
+                format!("10.{}.{}.{}", r >> 8 & 255, r >> 16 & 255, r >> 24 & 255),
+                format!("52.{}.{}.{}", r >> 32 & 255, r >> 40 & 255, r >> 48 & 255),
+            ),
+        };
+        let protocol = [6, 17, 1, 132, 6, 17][(r >> 56) as usize % 6];
+        lines.push(match i % 23 {
+            // Rejected: a port that is not a number.
+            5 => {
+                format!("2 1 eni-0a1b2c3d4e5f60001 {src} {dst} x 80 {protocol} 1 60 1 2 ACCEPT OK")
+            }
+            // Accepted, with no fields to write.
+            11 => "- - - - - - - - - - - - - -".to_owned(),
+            _ => format!(
+                "2 1 eni-0a1b2c3d4e5f60001 {src} {dst} {} {} {protocol} 1 60 1 2 ACCEPT OK",
+                r & 0xffff,
+                r >> 16 & 0xffff
+            ),
+        });
+    }
+    let mut processor = flowlog::Processor::new(&flowlog::Config::default()).expect("default");
+    processor.set_enricher(Box::new(enricher(ENIS, true)));
+    let mut checked = 0;
+    let mut rest = &lines[..];
+    let mut size = 1;
+    while !rest.is_empty() {
+        let (batch, after) = rest.split_at(size.min(rest.len()));
+        rest = after;
+        size = size % 9 + 1;
+        let text: String = batch.iter().map(|l| format!("{l}\n")).collect();
+        let out = processor.process(text.as_bytes(), 1, None);
+        let records: Vec<Value> = String::from_utf8(out.ndjson)
+            .expect("UTF-8")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON"))
+            .collect();
+        assert_eq!(records.len() + out.rejected.len(), batch.len());
+        for record in &records {
+            let field = |name: &str| record[name].as_str().map(str::to_owned);
+            let port = |name: &str| record[name].as_u64().map(|p| p as u16);
+            let expected = match (field("srcaddr"), field("dstaddr")) {
+                (Some(s), Some(d)) => enrich::flow::community_id(
+                    0,
+                    s.parse().expect("address"),
+                    d.parse().expect("address"),
+                    port("srcport").expect("port"),
+                    port("dstport").expect("port"),
+                    record["protocol"].as_u64().expect("protocol") as u8,
+                ),
+                _ => None,
+            };
+            let got = record["flow"]["community_id"].as_str();
+            assert_eq!(got, expected.as_ref().map(|id| id.as_str()), "{record}");
+            checked += usize::from(got.is_some());
+        }
+    }
+    assert!(checked > 100, "only {checked} records had an id");
+}
