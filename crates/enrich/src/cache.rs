@@ -70,8 +70,8 @@ pub(crate) fn address_key(ip: std::net::IpAddr) -> u128 {
 /// every record needs this key, and a loop a digit at a time pays an epoch
 /// check per digit in the guest.
 #[inline]
-pub(crate) fn interface_key(id: &str) -> Option<u128> {
-    let digits = id.strip_prefix("eni-")?.as_bytes();
+pub(crate) fn interface_key(id: &[u8]) -> Option<u128> {
+    let digits = id.strip_prefix(b"eni-")?;
     let value = match digits.len() {
         17 => {
             (u128::from(hex_digit(digits[0])?) << 64)
@@ -402,7 +402,7 @@ mod tests {
             let Ok(id) = String::from_utf8(id) else {
                 continue;
             };
-            let key = interface_key(&id);
+            let key = interface_key(id.as_bytes());
             assert_eq!(key, reference(&id), "{id:?}");
             accepted += usize::from(key.is_some());
         }
@@ -413,7 +413,7 @@ mod tests {
                 let keep = id[at];
                 id[at] = digit;
                 if let Ok(id) = std::str::from_utf8(&id) {
-                    assert_eq!(interface_key(id), reference(id), "{id:?}");
+                    assert_eq!(interface_key(id.as_bytes()), reference(id), "{id:?}");
                 }
                 id[at] = keep;
             }
@@ -433,7 +433,10 @@ mod tests {
             "eni-123456789abcdef01",
             "eni-fffffffffffffffff",
         ];
-        let keys: Vec<u128> = ids.iter().map(|id| interface_key(id).unwrap()).collect();
+        let keys: Vec<u128> = ids
+            .iter()
+            .map(|id| interface_key(id.as_bytes()).unwrap())
+            .collect();
         for (i, a) in keys.iter().enumerate() {
             for b in &keys[i + 1..] {
                 assert_ne!(a, b);
@@ -448,7 +451,7 @@ mod tests {
             "x",
             "",
         ] {
-            assert_eq!(interface_key(other), None, "{other}");
+            assert_eq!(interface_key(other.as_bytes()), None, "{other}");
         }
     }
 }

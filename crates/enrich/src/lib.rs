@@ -429,7 +429,7 @@ impl flowlog::Enrich for Enricher {
             .address(roles.pkt_dstaddr)
             .filter(|ip| Some(*ip) != dst);
         // Resolved once: for `interface`, the VPC hint and the direction.
-        let interface = self.interface(record.text(roles.interface_id));
+        let interface = self.interface(record.bytes(roles.interface_id));
         let mut ends = [
             (&b",\"src\":"[..], src.map(|ip| (ip, None))),
             (b",\"dst\":", dst.map(|ip| (ip, None))),
@@ -474,11 +474,12 @@ struct FoundInterface {
 
 impl Enricher {
     /// The capturing interface, from the interface cache or the ENI map.
-    fn interface(&mut self, id: Option<&str>) -> Option<FoundInterface> {
+    /// The id comes as bytes: a cache hit needs no UTF-8 check.
+    fn interface(&mut self, id: Option<&[u8]>) -> Option<FoundInterface> {
         let enis = self.enis.as_ref()?;
         let id = id?;
         let Some(key) = cache::interface_key(id) else {
-            let index = enis.lookup_eni_index(id)?;
+            let index = enis.lookup_eni_index(std::str::from_utf8(id).ok()?)?;
             return Some(FoundInterface {
                 index,
                 cached: None,
@@ -494,7 +495,10 @@ impl Enricher {
         // Unknown ids are cached too (no holder), so that a flood of
         // records from an interface missing in the map stays cheap.
         let (_, facts) = self.interfaces.get_or_insert(key, |body| {
-            let index = enis.lookup_eni_index(id);
+            // A key is only made from ASCII.
+            let index = std::str::from_utf8(id)
+                .ok()
+                .and_then(|id| enis.lookup_eni_index(id));
             if let Some(resource) = index.and_then(|i| enis.resource(i)) {
                 body.extend_from_slice(resource.json().as_bytes());
             }

@@ -152,6 +152,16 @@ impl<'a> RecordView<'a> {
         (token != "-").then_some(token)
     }
 
+    /// The bytes of the field at `position`, or `None` for `-` or no
+    /// position: for callers that look at a field before they need it as
+    /// text, which costs a UTF-8 check.
+    #[inline]
+    pub fn bytes(&self, position: Option<usize>) -> Option<&'a [u8]> {
+        let (start, end) = *self.tokens.get(position?)?;
+        let token = self.data.get(start..end)?;
+        (token != b"-").then_some(token)
+    }
+
     /// The integer at `position`, or `None` for `-`, no position or a
     /// field that is not an integer field.
     #[inline]
