@@ -39,6 +39,21 @@ pub fn protocol_name(number: u8) -> Option<&'static str> {
     })
 }
 
+/// `,"protocol_name":"…"` (with the leading comma) for every protocol
+/// number, where it has a name, so that a record's name is one copy.
+pub fn protocol_name_json_table() -> Vec<Option<Box<[u8]>>> {
+    (0..=255u8)
+        .map(|number| {
+            let name = protocol_name(number)?;
+            Some(
+                format!(",\"protocol_name\":\"{name}\"")
+                    .into_bytes()
+                    .into_boxed_slice(),
+            )
+        })
+        .collect()
+}
+
 const FIN: u64 = 0x01;
 const SYN: u64 = 0x02;
 const RST: u64 = 0x04;
@@ -621,6 +636,21 @@ mod tests {
         assert_eq!(&*table[0], br#","tcp_flags":[]"#);
         assert_eq!(&*table[19], br#","tcp_flags":["FIN","SYN-ACK"]"#);
         assert_eq!(&*table[3], br#","tcp_flags":["FIN","SYN"]"#);
+    }
+
+    #[test]
+    fn protocol_name_table_matches_names() {
+        let table = protocol_name_json_table();
+        assert_eq!(table.len(), 256);
+        assert_eq!(table[6].as_deref(), Some(&br#","protocol_name":"tcp""#[..]));
+        assert_eq!(
+            table[58].as_deref(),
+            Some(&br#","protocol_name":"ipv6-icmp""#[..])
+        );
+        assert_eq!(table[253], None);
+        for (number, json) in table.iter().enumerate() {
+            assert_eq!(json.is_some(), protocol_name(number as u8).is_some());
+        }
     }
 
     #[test]

@@ -91,6 +91,8 @@ pub struct Enricher {
     interfaces: cache::ObjectCache,
     /// `,"tcp_flags":[…]` for each value of the six flag bits.
     tcp_flags_json: Vec<Box<[u8]>>,
+    /// `,"protocol_name":"…"` for each protocol number that has a name.
+    protocol_json: Vec<Option<Box<[u8]>>>,
     /// Community IDs written as placeholders, to be hashed four at a time:
     /// where each one's 30 bytes start in the output, and its block.
     pending_ids: Vec<(usize, flow::CommunityIdBlock)>,
@@ -199,6 +201,7 @@ impl Enricher {
             cache: cache::ObjectCache::new(cache::DEFAULT_BUDGET),
             interfaces: cache::ObjectCache::new(cache::DEFAULT_BUDGET / 4),
             tcp_flags_json: flow::tcp_flags_json_table(),
+            protocol_json: flow::protocol_name_json_table(),
             pending_ids: Vec::with_capacity(4),
         })
     }
@@ -225,21 +228,16 @@ impl Enricher {
         out: &mut flowlog::Out,
     ) {
         let roles = record.format().roles();
+        // Every part is one copy of a fragment with a leading comma; the
+        // first part's comma is then overwritten with the opening brace.
         let start = out.pos();
-        out.extend(b",\"flow\":{");
-        let body = out.pos();
-        // Each part is written with its leading comma; the first loses it.
-        let part = |out: &mut flowlog::Out, text: &[u8]| {
-            let skip = usize::from(out.pos() == body);
-            out.extend(&text[skip..]);
-        };
+        out.extend(b",\"flow\":");
+        let brace = out.pos();
         let protocol = record
             .integer(roles.protocol)
             .and_then(|p| u8::try_from(p).ok());
-        if let Some(name) = protocol.and_then(flow::protocol_name) {
-            part(out, b",\"protocol_name\":\"");
-            out.extend(name.as_bytes());
-            out.push(b'"');
+        if let Some(json) = protocol.and_then(|p| self.protocol_json[usize::from(p)].as_deref()) {
+            out.extend(json);
         }
         if protocol == Some(6)
             && let Some(flags) = record.integer(roles.tcp_flags)
@@ -247,23 +245,24 @@ impl Enricher {
             // Bits above URG have no name.
             let index = (flags & 63) as usize;
             if let Some(json) = self.tcp_flags_json.get(index) {
-                part(out, json);
+                out.extend(json);
             }
         }
-        let direction = match record.text(roles.flow_direction) {
-            Some(d @ ("ingress" | "egress")) => Some(d),
+        let direction = match record.bytes(roles.flow_direction) {
+            Some(b"ingress") => Some(Direction::Ingress),
+            Some(b"egress") => Some(Direction::Egress),
             Some(_) => None,
             None => infer_direction(interface, src, dst),
         };
-        if let Some(direction) = direction {
-            part(out, b",\"direction\":\"");
-            out.extend(direction.as_bytes());
-            out.push(b'"');
+        match direction {
+            Some(Direction::Ingress) => out.extend(b",\"direction\":\"ingress\""),
+            Some(Direction::Egress) => out.extend(b",\"direction\":\"egress\""),
+            None => {}
         }
         if let (Some(first), Some(last)) = (record.integer(roles.start), record.integer(roles.end))
             && last >= first
         {
-            part(out, b",\"duration\":");
+            out.extend(b",\"duration\":");
             out.extend(itoa::Buffer::new().format(last - first).as_bytes());
         }
         if let (Some(protocol), Some((src, _)), Some((dst, _)), Some(sport), Some(dport)) = (
@@ -278,25 +277,44 @@ impl Enricher {
                 .and_then(|p| u16::try_from(p).ok()),
         ) && let Some(block) = flow::community_id_block(0, src, dst, sport, dport, protocol)
         {
-            part(out, b",\"community_id\":\"");
-            pending_ids.push((out.pos(), block));
-            out.extend(&ID_PLACEHOLDER);
-            out.push(b'"');
+            pending_ids.push((out.pos() + COMMUNITY_ID_KEY.len(), block));
+            out.extend(&COMMUNITY_ID_PART);
             if pending_ids.len() == 4 {
                 fill_in_ids(pending_ids, out);
             }
         }
-        if out.pos() == body {
+        if out.pos() == brace {
             out.rewind(start);
         } else {
+            out.overwrite(brace, b"{");
             out.push(b'}');
         }
     }
 }
 
-/// What a Community ID's place holds until [`fill_in_ids`] computes it: as
-/// long as an id, and plainly not one should it ever be seen.
-const ID_PLACEHOLDER: [u8; 30] = [b'?'; 30];
+/// A flow's direction as the record gives it or the ENI map shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// `,"community_id":"`, which [`COMMUNITY_ID_PART`] starts with.
+const COMMUNITY_ID_KEY: &[u8] = b",\"community_id\":\"";
+
+/// The Community ID's part of `flow` as written before [`fill_in_ids`]
+/// computes the id: its key, 30 `?` in the id's place (as long as an id,
+/// and plainly not one should it ever be seen) and the closing quote.
+const COMMUNITY_ID_PART: [u8; 48] = {
+    let mut part = [b'?'; 48];
+    let mut i = 0;
+    while i < COMMUNITY_ID_KEY.len() {
+        part[i] = COMMUNITY_ID_KEY[i];
+        i += 1;
+    }
+    part[47] = b'"';
+    part
+};
 
 /// Writes the pending Community IDs over their placeholders: four at a
 /// time in vector lanes, any others one by one.
@@ -327,12 +345,12 @@ fn infer_direction(
     interface: Option<Interface<'_>>,
     src: Option<Endpoint>,
     dst: Option<Endpoint>,
-) -> Option<&'static str> {
+) -> Option<Direction> {
     let interface = interface?;
     if src.is_some_and(|end| holds(interface, end)) {
-        Some("egress")
+        Some(Direction::Egress)
     } else if dst.is_some_and(|end| holds(interface, end)) {
-        Some("ingress")
+        Some(Direction::Ingress)
     } else {
         None
     }

@@ -145,7 +145,7 @@ impl Out {
         self.buf.push(byte);
     }
 
-    /// Appends `bytes`. Up to 32 bytes are moved as two overlapping loads
+    /// Appends `bytes`. Up to 128 bytes are moved as two overlapping loads
     /// and stores of a power-of-two width, without a call (the guest's
     /// `memory.copy` is a libcall that costs more than such a copy).
     #[inline(always)]
@@ -160,6 +160,8 @@ impl Out {
             4..=7 => self.overlapping::<4>(bytes),
             8..=15 => self.overlapping::<8>(bytes),
             16..=32 => self.overlapping::<16>(bytes),
+            33..=64 => self.overlapping::<32>(bytes),
+            65..=128 => self.overlapping::<64>(bytes),
             _ => self.slice(bytes),
         }
     }
@@ -231,10 +233,10 @@ mod tests {
 
     #[test]
     fn extend_copies_every_length_exactly() {
-        let source: Vec<u8> = (0..100u8).map(|i| b'a' + i % 26).collect();
+        let source: Vec<u8> = (0..200u8).map(|i| b'a' + i % 26).collect();
         let mut out = Out::with_capacity(0);
         let mut expected = Vec::new();
-        for len in 0..=70 {
+        for len in 0..=140 {
             out.extend(&source[..len]);
             out.push(b'|');
             expected.extend_from_slice(&source[..len]);
