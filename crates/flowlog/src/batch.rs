@@ -615,7 +615,9 @@ fn tokenize(data: &[u8], start: usize, end: usize, tokens: &mut Vec<(usize, usiz
             .map_or(0, u64::from_le_bytes);
         let separators = separator_bytes(word) >> 7;
         let mut changes = separators ^ ((separators << 8) | previous);
-        while changes != 0 {
+        // Two transitions per iteration (a word usually holds an even
+        // number): in the guest each iteration also pays an epoch check.
+        let mut transition = |changes: &mut u64| {
             let bit = changes.trailing_zeros();
             let position = index + (bit / 8) as usize;
             if (separators >> bit) & 1 == 1 {
@@ -623,7 +625,13 @@ fn tokenize(data: &[u8], start: usize, end: usize, tokens: &mut Vec<(usize, usiz
             } else {
                 token_start = position;
             }
-            changes &= changes - 1;
+            *changes &= *changes - 1;
+        };
+        while changes != 0 {
+            transition(&mut changes);
+            if changes != 0 {
+                transition(&mut changes);
+            }
         }
         previous = separators >> 56;
         index += 8;

@@ -8,8 +8,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// Up to 16 digits, the usual case in flow logs (account ids have 12,
 /// timestamps 10), are checked and converted eight at a time in a `u64`
 /// with no loop: in the guest every loop iteration also pays an epoch
-/// check of the batch deadline.
-#[inline]
+/// check of the batch deadline, as does every call: hence always inlined.
+#[inline(always)]
 pub fn parse_uint(token: &[u8], max: u64) -> Option<u64> {
     let value = match token.len() {
         0 => return None,
@@ -111,8 +111,9 @@ fn eight_digits(bytes: u64) -> Option<u64> {
 
 /// Parses an IPv4 address in dotted-quad form without leading zeros
 /// (the form AWS writes; `010.1.1.1` is refused, as std refuses it).
-/// Written out octet by octet, without a loop (see [`parse_uint`]).
-#[inline]
+/// Written out octet by octet, without a loop, and always inlined (see
+/// [`parse_uint`]).
+#[inline(always)]
 pub fn parse_ipv4(token: &[u8]) -> Option<Ipv4Addr> {
     if token.len() < 7 || token.len() > 15 {
         return None;
