@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::field::FieldKind;
-use crate::format::{self, ConfigError, Format, FormatSet};
+use crate::format::{self, ConfigError, FieldSpec, Format, FormatSet};
 use crate::out::Out;
 use crate::value;
 
@@ -686,88 +686,118 @@ fn write_record<const KEEP_VALUES: bool>(
     out.push(b'{');
     values.clear();
     let mut first = true;
-    for (spec, &(start, end)) in format.fields().iter().zip(tokens) {
-        let token = &data[start..end];
-        if token == b"-" {
+    for (spec, &token) in format.fields().iter().zip(tokens) {
+        write_field::<KEEP_VALUES>(spec, data, token, clean, out, values, &mut first)?;
+    }
+    Ok(first)
+}
+
+/// Why `token` is not an integer of the field `spec` (at most `max`). Out
+/// of line, so that the per-field loop stays small.
+#[cold]
+#[inline(never)]
+fn integer_refusal(spec: &FieldSpec, token: &[u8], max: u64) -> Refusal {
+    let token = String::from_utf8_lossy(token).into_owned();
+    let message = if value::parse_uint(token.as_bytes(), u64::MAX).is_some() {
+        format!("`{token}` is out of range for {} (0 to {max})", spec.name)
+    } else {
+        format!("`{token}` is not an unsigned integer")
+    };
+    Refusal {
+        field: Some(spec.name.clone()),
+        value: Some(token),
+        reason: RejectReason::InvalidInteger,
+        message,
+    }
+}
+
+/// Why `token` is not an address (the field `spec`); see [`integer_refusal`].
+#[cold]
+#[inline(never)]
+fn address_refusal(spec: &FieldSpec, token: &[u8]) -> Refusal {
+    let token = String::from_utf8_lossy(token).into_owned();
+    Refusal {
+        field: Some(spec.name.clone()),
+        message: format!("`{token}` is not an IPv4 or IPv6 address"),
+        value: Some(token),
+        reason: RejectReason::InvalidAddress,
+    }
+}
+
+/// Writes one field of [`write_record`].
+#[inline(always)]
+fn write_field<const KEEP_VALUES: bool>(
+    spec: &FieldSpec,
+    data: &[u8],
+    (start, end): (usize, usize),
+    clean: bool,
+    out: &mut Out,
+    values: &mut Vec<Parsed>,
+    first: &mut bool,
+) -> Result<(), Refusal> {
+    let token = &data[start..end];
+    if token == b"-" {
+        if KEEP_VALUES {
+            values.push(Parsed::Other);
+        }
+        return Ok(());
+    }
+    out.key(&spec.json_key, *first);
+    *first = false;
+    match spec.kind {
+        FieldKind::Integer { max } => {
+            let Some(number) = value::parse_uint(token, max) else {
+                return Err(integer_refusal(spec, token, max));
+            };
+            if KEEP_VALUES {
+                values.push(Parsed::Integer(number));
+            }
+            if token.len() > 1 && token[0] == b'0' {
+                // JSON forbids leading zeros: write the canonical digits.
+                out.slice(itoa::Buffer::new().format(number).as_bytes());
+            } else {
+                out.token(data, start, end);
+            }
+        }
+        FieldKind::Address => {
+            // IPv4 first, without looking for a `:` beforehand: a token
+            // with one never parses as IPv4, and most addresses are v4.
+            let parsed = value::parse_ipv4(token)
+                .map(std::net::IpAddr::V4)
+                .or_else(|| {
+                    std::str::from_utf8(token)
+                        .ok()
+                        .and_then(|t| t.parse::<std::net::Ipv6Addr>().ok())
+                        .map(std::net::IpAddr::V6)
+                });
+            let Some(parsed) = parsed else {
+                return Err(address_refusal(spec, token));
+            };
+            if KEEP_VALUES {
+                values.push(Parsed::Address(parsed));
+            }
+            out.push(b'"');
+            out.token(data, start, end);
+            out.push(b'"');
+        }
+        FieldKind::Text => {
             if KEEP_VALUES {
                 values.push(Parsed::Other);
             }
-            continue;
-        }
-        out.key(&spec.json_key, first);
-        first = false;
-        match spec.kind {
-            FieldKind::Integer { max } => {
-                let Some(number) = value::parse_uint(token, max) else {
-                    let token = String::from_utf8_lossy(token).into_owned();
-                    let message = if value::parse_uint(token.as_bytes(), u64::MAX).is_some() {
-                        format!("`{token}` is out of range for {} (0 to {max})", spec.name)
-                    } else {
-                        format!("`{token}` is not an unsigned integer")
-                    };
-                    return Err(Refusal {
-                        field: Some(spec.name.clone()),
-                        value: Some(token),
-                        reason: RejectReason::InvalidInteger,
-                        message,
-                    });
-                };
-                if KEEP_VALUES {
-                    values.push(Parsed::Integer(number));
-                }
-                if token.len() > 1 && token[0] == b'0' {
-                    // JSON forbids leading zeros: write the canonical digits.
-                    out.slice(itoa::Buffer::new().format(number).as_bytes());
-                } else {
-                    out.token(data, start, end);
-                }
-            }
-            FieldKind::Address => {
-                // IPv4 first, without looking for a `:` beforehand: a token
-                // with one never parses as IPv4, and most addresses are v4.
-                let parsed = value::parse_ipv4(token)
-                    .map(std::net::IpAddr::V4)
-                    .or_else(|| {
-                        std::str::from_utf8(token)
-                            .ok()
-                            .and_then(|t| t.parse::<std::net::Ipv6Addr>().ok())
-                            .map(std::net::IpAddr::V6)
-                    });
-                let Some(parsed) = parsed else {
-                    let token = String::from_utf8_lossy(token).into_owned();
-                    return Err(Refusal {
-                        field: Some(spec.name.clone()),
-                        message: format!("`{token}` is not an IPv4 or IPv6 address"),
-                        value: Some(token),
-                        reason: RejectReason::InvalidAddress,
-                    });
-                };
-                if KEEP_VALUES {
-                    values.push(Parsed::Address(parsed));
-                }
+            if clean || !value::needs_escape(token) {
                 out.push(b'"');
                 out.token(data, start, end);
                 out.push(b'"');
-            }
-            FieldKind::Text => {
-                if KEEP_VALUES {
-                    values.push(Parsed::Other);
-                }
-                if clean || !value::needs_escape(token) {
-                    out.push(b'"');
-                    out.token(data, start, end);
-                    out.push(b'"');
-                } else {
-                    // Not clean means the caller checked the line is UTF-8.
-                    let text = String::from_utf8_lossy(token);
-                    let mut escaped = Vec::with_capacity(token.len() * 2 + 2);
-                    value::push_json_string(&mut escaped, &text);
-                    out.slice(&escaped);
-                }
+            } else {
+                // Not clean means the caller checked the line is UTF-8.
+                let text = String::from_utf8_lossy(token);
+                let mut escaped = Vec::with_capacity(token.len() * 2 + 2);
+                value::push_json_string(&mut escaped, &text);
+                out.slice(&escaped);
             }
         }
     }
-    Ok(first)
+    Ok(())
 }
 
 #[cfg(test)]
