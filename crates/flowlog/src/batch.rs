@@ -463,6 +463,7 @@ impl Processor {
 
     /// If the tokenized line is a header line, makes it the header in force
     /// (or rejects it) and returns true.
+    #[inline(never)]
     fn header_line(&mut self, data: &[u8], raw: &[u8], at: LineRef, out: &mut BatchOutput) -> bool {
         let tokens = || {
             self.tokens
@@ -494,6 +495,8 @@ impl Processor {
         true
     }
 
+    #[cold]
+    #[inline(never)]
     fn field_count_message(&self, count: usize) -> String {
         let configured = self.formats.counts();
         let configured: Vec<String> = configured.iter().map(usize::to_string).collect();
@@ -510,6 +513,10 @@ impl Processor {
         }
     }
 
+    /// A JSON line: a CloudWatch Logs event or subscription payload, or a
+    /// shipper's record. Out of line, like the other rare paths of
+    /// [`Processor::line`], to keep the code run for every line small.
+    #[inline(never)]
     fn envelope(&mut self, raw: &[u8], at: LineRef, out: &mut BatchOutput, ndjson: &mut Out) {
         let envelope: Envelope<'_> = match serde_json::from_slice(raw) {
             Ok(envelope) => envelope,
@@ -562,6 +569,8 @@ impl Processor {
     }
 }
 
+#[cold]
+#[inline(never)]
 fn reject(out: &mut BatchOutput, at: LineRef, raw: &[u8], refusal: Refusal) {
     out.rejected.push(Rejected {
         line: at.line,
