@@ -272,14 +272,19 @@ pub fn community_ids4(blocks: [&CommunityIdBlock; 4]) -> [CommunityId; 4] {
 
 /// `1:` and the base64 of the digest that ends in `state`.
 fn id_from_state(state: [u32; 5]) -> CommunityId {
+    let mut id = [0u8; 30];
+    id[..2].copy_from_slice(b"1:");
+    base64_20(&digest_bytes(state), &mut id);
+    CommunityId(id)
+}
+
+/// The 20-byte SHA-1 digest whose words are `state`.
+fn digest_bytes(state: [u32; 5]) -> [u8; 20] {
     let mut digest = [0u8; 20];
     for (i, value) in state.into_iter().enumerate() {
         digest[4 * i..4 * i + 4].copy_from_slice(&value.to_be_bytes());
     }
-    let mut id = [0u8; 30];
-    id[..2].copy_from_slice(b"1:");
-    base64_20(&digest, &mut id);
-    CommunityId(id)
+    digest
 }
 
 /// Pads the first `len` bytes of `block` as SHA-1 does (`len` at most 55,
@@ -304,12 +309,7 @@ fn padded_words(block: &mut [u8; 64], len: usize) -> [u32; 16] {
 /// `block`.
 #[cfg(test)]
 fn sha1_one_block(block: &mut [u8; 64], len: usize) -> [u8; 20] {
-    let state = sha1_compress(padded_words(block, len));
-    let mut digest = [0u8; 20];
-    for (i, value) in state.into_iter().enumerate() {
-        digest[4 * i..4 * i + 4].copy_from_slice(&value.to_be_bytes());
-    }
-    digest
+    digest_bytes(sha1_compress(padded_words(block, len)))
 }
 
 /// The 32-bit word operations SHA-1 needs: a `u32`, or four in vector lanes.

@@ -678,11 +678,8 @@ fn tokenize(data: &[u8], start: usize, end: usize, tokens: &mut Vec<(usize, usiz
 #[inline(always)]
 fn separator_mask(block: &[u8; 16]) -> u32 {
     use core::arch::wasm32::{u8x16_bitmask, u8x16_eq, u8x16_splat, u64x2, v128_or};
-    let mut low = [0u8; 8];
-    let mut high = [0u8; 8];
-    low.copy_from_slice(&block[..8]);
-    high.copy_from_slice(&block[8..]);
-    let bytes = u64x2(u64::from_le_bytes(low), u64::from_le_bytes(high));
+    let (low, high) = block_words(block);
+    let bytes = u64x2(low, high);
     let is = |byte: u8| u8x16_eq(bytes, u8x16_splat(byte));
     u32::from(u8x16_bitmask(v128_or(
         v128_or(is(b' '), is(b'\t')),
@@ -695,11 +692,18 @@ fn separator_mask(block: &[u8; 16]) -> u32 {
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline(always)]
 fn separator_mask(block: &[u8; 16]) -> u32 {
+    let (low, high) = block_words(block);
+    word_mask(low) | (word_mask(high) << 8)
+}
+
+/// The block's first and last 8 bytes as little-endian words.
+#[inline(always)]
+fn block_words(block: &[u8; 16]) -> (u64, u64) {
     let mut low = [0u8; 8];
     let mut high = [0u8; 8];
     low.copy_from_slice(&block[..8]);
     high.copy_from_slice(&block[8..]);
-    word_mask(u64::from_le_bytes(low)) | (word_mask(u64::from_le_bytes(high)) << 8)
+    (u64::from_le_bytes(low), u64::from_le_bytes(high))
 }
 
 /// The high bits of [`separator_bytes`] gathered into the low 8 bits: the
