@@ -9,7 +9,9 @@
 //!   database counts as ASN). Opening runs the reader's full verification,
 //!   so a corrupt file is refused up front instead of failing lookups later.
 //! - [`GeoSet`] holds at most one geo database (City *or* Country) and one
-//!   ASN database, a name locale, and a small cache of rendered answers.
+//!   ASN database, a name locale, a small cache of rendered answers by
+//!   address and, behind it, one of rendered database records (which many
+//!   networks share) by their place in the database.
 //! - Only globally routable addresses are looked up ([`is_global`]).
 //!
 //! The fragments, keys in this order and only those with a value:
@@ -371,7 +373,15 @@ impl GeoDb {
 
     /// Renders this database's fragment for `ip` into `out`. `ip` must
     /// already be the lookup address (global; IPv4-mapped turned to IPv4).
-    fn render(&self, ip: IpAddr, locale: &str, out: &mut String) -> Result<bool, Error> {
+    /// With `records`, a record rendered before is copied from there instead
+    /// of being decoded again.
+    fn render(
+        &self,
+        ip: IpAddr,
+        locale: &str,
+        records: Option<&mut RecordCache>,
+        out: &mut String,
+    ) -> Result<bool, Error> {
         out.clear();
         if ip.is_ipv6() && self.ip_version() == 4 {
             return Ok(false);
@@ -382,7 +392,18 @@ impl GeoDb {
             error,
         };
         let result = self.reader.lookup(ip).map_err(err)?;
-        Ok(match self.kind {
+        let Some(offset) = result.offset() else {
+            return Ok(false);
+        };
+        let slot = match records.map(|records| records.slot(offset)) {
+            Some((slot, true)) => {
+                out.push_str(&slot.json);
+                return Ok(slot.has_json);
+            }
+            Some((slot, false)) => Some(slot),
+            None => None,
+        };
+        let has_json = match self.kind {
             DbKind::City | DbKind::Country => {
                 match result.decode::<GeoRecord<'_>>().map_err(err)? {
                     Some(record) => {
@@ -395,7 +416,71 @@ impl GeoDb {
                 Some(record) => render::render_asn(&record, out),
                 None => false,
             },
-        })
+        };
+        if let Some(slot) = slot {
+            // Counted only once decoded: a failed decode leaves the slot as
+            // it was, and is tried again next time.
+            slot.offset = Some(offset);
+            slot.json.clone_from(out);
+            slot.has_json = has_json;
+        }
+        Ok(has_json)
+    }
+}
+
+/// Slots in each database's [`RecordCache`].
+const RECORD_CACHE_SLOTS: usize = 1 << 14;
+
+/// One [`RecordCache`] slot: the rendering of the record at `offset`.
+#[derive(Debug, Default)]
+struct RecordSlot {
+    offset: Option<usize>,
+    json: String,
+    has_json: bool,
+}
+
+/// Renderings of data records, direct-mapped by their offset in the data
+/// section. Many networks share one record (every network of a city, or of
+/// an autonomous system), so the addresses of a flow log need far fewer
+/// decodes than lookups, and decoding costs much more than walking the
+/// search tree.
+#[derive(Debug, Default)]
+struct RecordCache {
+    /// Empty until the first lookup, then a power of two long.
+    slots: Vec<RecordSlot>,
+    /// The length `slots` takes on at the first lookup.
+    len: usize,
+    /// Lookups that missed, so decoded a record (or failed to).
+    misses: u64,
+}
+
+impl RecordCache {
+    fn with_slots(len: usize) -> RecordCache {
+        RecordCache {
+            slots: Vec::new(),
+            len: len.clamp(1, MAX_CACHE_SLOTS).next_power_of_two(),
+            misses: 0,
+        }
+    }
+
+    /// The slot of the record at `offset`, and whether it holds that
+    /// record's rendering.
+    fn slot(&mut self, offset: usize) -> (&mut RecordSlot, bool) {
+        if self.slots.is_empty() {
+            self.slots.resize_with(self.len, RecordSlot::default);
+        }
+        // Offsets fit in 64 bits on every target.
+        let index = slot_hash(offset as u64, self.slots.len());
+        let slot = &mut self.slots[index];
+        let hit = slot.offset == Some(offset);
+        self.misses += u64::from(!hit);
+        (slot, hit)
+    }
+
+    fn clear(&mut self) {
+        for slot in &mut self.slots {
+            slot.offset = None;
+        }
     }
 }
 
@@ -452,6 +537,9 @@ pub struct GeoSet {
     locale: String,
     /// A power of two long; an address always maps to the same slot.
     slots: Vec<Slot>,
+    /// Behind `slots`: renderings by record, for `geo` and for `asn`.
+    geo_records: RecordCache,
+    asn_records: RecordCache,
     lookup_errors: u64,
 }
 
@@ -470,6 +558,8 @@ impl GeoSet {
             asn: None,
             locale: "en".to_owned(),
             slots: Vec::new(),
+            geo_records: RecordCache::with_slots(RECORD_CACHE_SLOTS),
+            asn_records: RecordCache::with_slots(RECORD_CACHE_SLOTS),
             lookup_errors: 0,
         };
         set.set_cache_slots(DEFAULT_CACHE_SLOTS);
@@ -544,11 +634,38 @@ impl GeoSet {
         self.slots.len()
     }
 
+    /// Sets the number of slots of each database's record cache, rounded
+    /// up to a power of two, between 1 and [`MAX_CACHE_SLOTS`]. Behind the
+    /// address slots, each holds the rendering of one database record, which
+    /// many addresses share (default 16,384).
+    pub fn set_record_cache_slots(&mut self, slots: usize) {
+        for records in [&mut self.geo_records, &mut self.asn_records] {
+            *records = RecordCache {
+                misses: records.misses,
+                ..RecordCache::with_slots(slots)
+            };
+        }
+    }
+
+    /// The number of slots of each database's record cache.
+    pub fn record_cache_slots(&self) -> usize {
+        self.geo_records.len
+    }
+
+    /// How many records [`lookup`](Self::lookup) decoded (or tried to): the
+    /// lookups that neither the address slots nor the record caches could
+    /// answer.
+    pub fn records_decoded(&self) -> u64 {
+        self.geo_records.misses + self.asn_records.misses
+    }
+
     /// Forgets every cached answer.
     pub fn clear_cache(&mut self) {
         for slot in &mut self.slots {
             slot.key = None;
         }
+        self.geo_records.clear();
+        self.asn_records.clear();
     }
 
     /// How many lookups of [`lookup`](Self::lookup) found a record they
@@ -577,16 +694,28 @@ impl GeoSet {
         };
         if slot.key != Some(addr) {
             slot.key = Some(addr);
-            slot.has_geo = render_into(self.geo.as_ref(), addr, &self.locale, &mut slot.geo)
-                .unwrap_or_else(|_| {
-                    self.lookup_errors += 1;
-                    false
-                });
-            slot.has_asn = render_into(self.asn.as_ref(), addr, &self.locale, &mut slot.asn)
-                .unwrap_or_else(|_| {
-                    self.lookup_errors += 1;
-                    false
-                });
+            slot.has_geo = render_into(
+                self.geo.as_ref(),
+                addr,
+                &self.locale,
+                Some(&mut self.geo_records),
+                &mut slot.geo,
+            )
+            .unwrap_or_else(|_| {
+                self.lookup_errors += 1;
+                false
+            });
+            slot.has_asn = render_into(
+                self.asn.as_ref(),
+                addr,
+                &self.locale,
+                Some(&mut self.asn_records),
+                &mut slot.asn,
+            )
+            .unwrap_or_else(|_| {
+                self.lookup_errors += 1;
+                false
+            });
         }
         GeoAnswer {
             geo: slot.has_geo.then_some(slot.geo.as_str()),
@@ -608,8 +737,8 @@ impl GeoSet {
         };
         let mut geo = String::new();
         let mut asn = String::new();
-        let has_geo = render_into(self.geo.as_ref(), addr, &self.locale, &mut geo)?;
-        let has_asn = render_into(self.asn.as_ref(), addr, &self.locale, &mut asn)?;
+        let has_geo = render_into(self.geo.as_ref(), addr, &self.locale, None, &mut geo)?;
+        let has_asn = render_into(self.asn.as_ref(), addr, &self.locale, None, &mut asn)?;
         Ok(OwnedGeoAnswer {
             geo: has_geo.then_some(geo),
             asn: has_asn.then_some(asn),
@@ -621,10 +750,11 @@ fn render_into(
     db: Option<&GeoDb>,
     ip: IpAddr,
     locale: &str,
+    records: Option<&mut RecordCache>,
     out: &mut String,
 ) -> Result<bool, Error> {
     match db {
-        Some(db) => db.render(ip, locale, out),
+        Some(db) => db.render(ip, locale, records, out),
         None => {
             out.clear();
             Ok(false)
@@ -642,6 +772,11 @@ fn slot_index(ip: IpAddr, len: usize) -> usize {
             ((bits >> 64) as u64) ^ (bits as u64) ^ 0x5555_5555_5555_5555
         }
     };
+    slot_hash(key, len)
+}
+
+/// The slot of `key` among `len` (a power of two) slots.
+fn slot_hash(key: u64, len: usize) -> usize {
     // Fibonacci hashing: the top bits of the product are well mixed.
     let hash = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let bits = len.trailing_zeros();

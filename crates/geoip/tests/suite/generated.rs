@@ -1036,11 +1036,15 @@ fn mapped_and_nat64_addresses_are_looked_up_as_ipv4() {
 
 #[test]
 fn tiny_caches_keep_answers_correct() {
+    // 512 IPv4 networks share 64 City records and 96 ASN records, as the
+    // networks of one city or one autonomous system do; 256 IPv6 networks
+    // have records of their own.
     let mut city = writer("GeoLite2-City");
     let mut asn_w = writer("GeoLite2-ASN");
     let mut cases: Vec<(IpAddr, OwnedGeoAnswer)> = Vec::new();
     for i in 0..512_u32 {
         let network = format!("{}.{}.0.0/16", 45 + i / 256, i % 256);
+        let (c, a) = (i % 64, i % 96);
         insert(
             &mut city,
             &network,
@@ -1048,18 +1052,18 @@ fn tiny_caches_keep_answers_correct() {
                 ("country", m([("iso_code", s("SE"))])),
                 (
                     "city",
-                    m([("names", names(&[("en", &format!("City {i}"))]))]),
+                    m([("names", names(&[("en", &format!("City {c}"))]))]),
                 ),
             ]),
         );
-        insert(&mut asn_w, &network, asn(64_512 + i, &format!("Org {i}")));
+        insert(&mut asn_w, &network, asn(64_512 + a, &format!("Org {a}")));
         let want = OwnedGeoAnswer {
             geo: Some(format!(
-                r#"{{"country_iso_code":"SE","city_name":"City {i}"}}"#
+                r#"{{"country_iso_code":"SE","city_name":"City {c}"}}"#
             )),
             asn: Some(format!(
-                r#"{{"number":{},"organization":"Org {i}"}}"#,
-                64_512 + i
+                r#"{{"number":{},"organization":"Org {a}"}}"#,
+                64_512 + a
             )),
         };
         for host in ["0.1", "255.254"] {
@@ -1101,25 +1105,49 @@ fn tiny_caches_keep_answers_correct() {
     ] {
         cases.push((ip(addr), OwnedGeoAnswer::default()));
     }
+    let distinct_records = (64 + 256) + (96 + 128);
 
     let mut set = set_of([open(&city, "city.mmdb"), open(&asn_w, "asn.mmdb")]);
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-    for slots in [1, 2, 8, 4096] {
-        set.set_cache_slots(slots);
-        assert_eq!(set.cache_slots(), slots);
-        for round in 0..3 {
-            rng.shuffle(&mut cases);
-            for (addr, want) in &cases {
-                let got = set.lookup(*addr).to_owned_answer();
-                assert_eq!(&got, want, "{addr}, {slots} slots, round {round}");
-                // Straight again (a hit), and without the cache.
-                assert_eq!(&set.lookup(*addr).to_owned_answer(), want, "{addr} again");
-                let uncached = set.try_lookup(*addr).expect("decodes");
-                assert_eq!(&uncached, want, "{addr}: try_lookup");
+    for record_slots in [1, 2, 8, 1 << 14] {
+        set.set_record_cache_slots(record_slots);
+        assert_eq!(set.record_cache_slots(), record_slots);
+        for slots in [1, 2, 8, 4096] {
+            set.set_cache_slots(slots);
+            assert_eq!(set.cache_slots(), slots);
+            for round in 0..3 {
+                rng.shuffle(&mut cases);
+                for (addr, want) in &cases {
+                    let got = set.lookup(*addr).to_owned_answer();
+                    let ctx = format!("{addr}, {slots} slots, {record_slots} record slots");
+                    assert_eq!(&got, want, "{ctx}, round {round}");
+                    // Straight again (a hit), and without the cache.
+                    assert_eq!(&set.lookup(*addr).to_owned_answer(), want, "{ctx} again");
+                    let uncached = set.try_lookup(*addr).expect("decodes");
+                    assert_eq!(&uncached, want, "{ctx}: try_lookup");
+                }
             }
         }
     }
     assert_eq!(set.lookup_errors(), 0);
+
+    // With room for every record, each is decoded once however the
+    // addresses come, even with a single address slot.
+    let mut set = set_of([open(&city, "city.mmdb"), open(&asn_w, "asn.mmdb")]);
+    set.set_cache_slots(1);
+    for round in 0..3 {
+        rng.shuffle(&mut cases);
+        for (addr, want) in &cases {
+            assert_eq!(&set.lookup(*addr).to_owned_answer(), want, "{addr}");
+        }
+        assert_eq!(set.records_decoded(), distinct_records, "round {round}");
+    }
+    // A new locale renders every record again.
+    set.set_locale("de");
+    for (addr, want) in &cases {
+        assert_eq!(&set.lookup(*addr).to_owned_answer(), want, "{addr}, de");
+    }
+    assert_eq!(set.records_decoded(), 2 * distinct_records);
 }
 
 #[test]
