@@ -405,6 +405,7 @@ impl GeoDb {
         };
         let has_json = match self.kind {
             DbKind::City | DbKind::Country => {
+                let _kept = render::KeepNames::only(locale);
                 match result.decode::<GeoRecord<'_>>().map_err(err)? {
                     Some(record) => {
                         render::render_geo(&record, locale, self.kind == DbKind::Country, out)

@@ -32,6 +32,34 @@ impl<'a> Names<'a> {
     }
 }
 
+thread_local! {
+    /// While a [`KeepNames`] guard lives: the one locale besides English
+    /// whose names a decode keeps. The others are skipped unread, which
+    /// spares a UTF-8 check per name (MaxMind's records carry eight locales
+    /// in five `names` maps). Without a guard every name is kept.
+    static KEPT_LOCALE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps only English and `locale` in the [`Names`] decoded on this thread
+/// until it is dropped.
+pub(crate) struct KeepNames(());
+
+impl KeepNames {
+    pub(crate) fn only(locale: &str) -> KeepNames {
+        KEPT_LOCALE.with_borrow_mut(|kept| match kept {
+            Some(kept) if kept == locale => {}
+            _ => *kept = Some(locale.to_owned()),
+        });
+        KeepNames(())
+    }
+}
+
+impl Drop for KeepNames {
+    fn drop(&mut self) {
+        KEPT_LOCALE.with_borrow_mut(|kept| *kept = None);
+    }
+}
+
 impl<'de: 'a, 'a> Deserialize<'de> for Names<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct NamesVisitor<'a>(PhantomData<&'a ()>);
@@ -41,15 +69,21 @@ impl<'de: 'a, 'a> Deserialize<'de> for Names<'a> {
                 f.write_str("a map of locale codes to names")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Names<'a>, A::Error> {
-                let mut names = Vec::with_capacity(map.size_hint().unwrap_or(0).min(MAX_NAMES));
-                while let Some(locale) = map.next_key::<&'de str>()? {
-                    if names.len() < MAX_NAMES {
-                        names.push((locale, map.next_value::<&'de str>()?));
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
+                KEPT_LOCALE.with_borrow(|kept| {
+                    let wanted = |locale: &str| {
+                        kept.as_ref()
+                            .is_none_or(|kept| locale == "en" || locale == kept)
+                    };
+                    let mut names = Vec::with_capacity(map.size_hint().unwrap_or(0).min(MAX_NAMES));
+                    while let Some(locale) = map.next_key::<&'de str>()? {
+                        if names.len() < MAX_NAMES && wanted(locale) {
+                            names.push((locale, map.next_value::<&'de str>()?));
+                        } else {
+                            map.next_value::<IgnoredAny>()?;
+                        }
                     }
-                }
-                Ok(Names(names))
+                    Ok(Names(names))
+                })
             }
         }
         deserializer.deserialize_map(NamesVisitor(PhantomData))
@@ -425,6 +459,29 @@ mod tests {
         assert_eq!(names.pick("de"), Some("Schweden"));
         assert_eq!(names.pick("fr"), Some("Sweden"));
         assert_eq!(Names(vec![("de", "Schweden")]).pick("fr"), None);
+    }
+
+    #[test]
+    fn only_english_and_the_kept_locale_are_decoded() {
+        let json = r#"{"de":"Schweden","en":"Sweden","fr":{"not":"a name"},"ja":"スウェーデン"}"#;
+        let decode = || serde_json::from_str::<Names<'_>>(json);
+        {
+            let _kept = KeepNames::only("ja");
+            let names = decode().expect("the French map is skipped unread");
+            assert_eq!(names.0, [("en", "Sweden"), ("ja", "スウェーデン")]);
+        }
+        {
+            let _kept = KeepNames::only("en");
+            assert_eq!(decode().expect("skipped").0, [("en", "Sweden")]);
+        }
+        // Once the guard is gone every name is decoded again, so the
+        // malformed one is an error.
+        assert!(decode().is_err());
+        let all = serde_json::from_str::<Names<'_>>(r#"{"de":"Schweden","en":"Sweden"}"#);
+        assert_eq!(
+            all.expect("decodes").0,
+            [("de", "Schweden"), ("en", "Sweden")]
+        );
     }
 
     #[test]

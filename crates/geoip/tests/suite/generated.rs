@@ -489,6 +489,49 @@ fn locale_selection_falls_back_to_english() {
 }
 
 #[test]
+fn names_in_other_locales_are_not_decoded() {
+    // A name that is not a string, in a locale nobody asks for.
+    let mut w = writer("GeoIP2-City");
+    insert(
+        &mut w,
+        "81.2.69.0/24",
+        m([
+            ("country", country("GB", &[("en", "United Kingdom")])),
+            (
+                "city",
+                m([(
+                    "names",
+                    m([
+                        ("en", s("London")),
+                        ("de", s("London (de)")),
+                        ("fr", Value::from(7_u32)),
+                    ]),
+                )]),
+            ),
+        ]),
+    );
+    let mut set = set_of([open(&w, "city.mmdb")]);
+    for (locale, city) in [("en", "London"), ("de", "London (de)"), ("ja", "London")] {
+        set.set_locale(locale);
+        assert_eq!(
+            geo(&mut set, "81.2.69.142").as_deref(),
+            Some(format!(
+                r#"{{"country_iso_code":"GB","country_name":"United Kingdom","city_name":"{city}"}}"#
+            ))
+            .as_deref(),
+            "{locale}"
+        );
+        assert!(set.try_lookup(ip("81.2.69.142")).is_ok(), "{locale}");
+    }
+    assert_eq!(set.lookup_errors(), 0);
+    // Asked for, the broken name fails the record as before.
+    set.set_locale("fr");
+    assert_eq!(geo(&mut set, "81.2.69.142"), None);
+    assert_eq!(set.lookup_errors(), 1);
+    assert!(set.try_lookup(ip("81.2.69.142")).is_err());
+}
+
+#[test]
 fn registered_country_stands_in_for_a_missing_country() {
     let mut w = writer("GeoIP2-City");
     // No `country`: the registered country stands in, and the subdivision
