@@ -419,8 +419,9 @@ impl GeoDb {
             },
         };
         if let Some(slot) = slot {
-            // Counted only once decoded: a failed decode leaves the slot as
-            // it was, and is tried again next time.
+            // Reached only when decoding worked: after a failed decode (the
+            // `?` above) the slot keeps what it held, and the record is
+            // decoded again next time.
             slot.offset = Some(offset);
             slot.json.clone_from(out);
             slot.has_json = has_json;
@@ -429,7 +430,8 @@ impl GeoDb {
     }
 }
 
-/// Slots in each database's [`RecordCache`].
+/// Slots in each database's [`RecordCache`]: each holds one rendering of a
+/// few hundred bytes, so a full cache is a few MB.
 const RECORD_CACHE_SLOTS: usize = 1 << 14;
 
 /// One [`RecordCache`] slot: the rendering of the record at `offset`.

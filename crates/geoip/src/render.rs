@@ -33,11 +33,14 @@ impl<'a> Names<'a> {
 }
 
 thread_local! {
-    /// While a [`KeepNames`] guard lives: the one locale besides English
-    /// whose names a decode keeps. The others are skipped unread, which
-    /// spares a UTF-8 check per name (MaxMind's records carry eight locales
-    /// in five `names` maps). Without a guard every name is kept.
-    static KEPT_LOCALE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    /// While a [`KeepNames`] guard lives (the flag): the one locale besides
+    /// English whose names a decode keeps. The others are skipped unread,
+    /// which spares a UTF-8 check per name (MaxMind's records carry eight
+    /// locales in five `names` maps). Without a guard every name is kept.
+    /// The string outlives the guards, so that a run does not allocate it
+    /// for every record.
+    static KEPT_LOCALE: std::cell::RefCell<(bool, String)> =
+        const { std::cell::RefCell::new((false, String::new())) };
 }
 
 /// Keeps only English and `locale` in the [`Names`] decoded on this thread
@@ -46,9 +49,11 @@ pub(crate) struct KeepNames(());
 
 impl KeepNames {
     pub(crate) fn only(locale: &str) -> KeepNames {
-        KEPT_LOCALE.with_borrow_mut(|kept| match kept {
-            Some(kept) if kept == locale => {}
-            _ => *kept = Some(locale.to_owned()),
+        KEPT_LOCALE.with_borrow_mut(|(active, kept)| {
+            *active = true;
+            if kept != locale {
+                locale.clone_into(kept);
+            }
         });
         KeepNames(())
     }
@@ -56,7 +61,7 @@ impl KeepNames {
 
 impl Drop for KeepNames {
     fn drop(&mut self) {
-        KEPT_LOCALE.with_borrow_mut(|kept| *kept = None);
+        KEPT_LOCALE.with_borrow_mut(|(active, _)| *active = false);
     }
 }
 
@@ -69,11 +74,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Names<'a> {
                 f.write_str("a map of locale codes to names")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Names<'a>, A::Error> {
-                KEPT_LOCALE.with_borrow(|kept| {
-                    let wanted = |locale: &str| {
-                        kept.as_ref()
-                            .is_none_or(|kept| locale == "en" || locale == kept)
-                    };
+                KEPT_LOCALE.with_borrow(|(active, kept)| {
+                    let wanted = |locale: &str| !active || locale == "en" || locale == kept;
                     let mut names = Vec::with_capacity(map.size_hint().unwrap_or(0).min(MAX_NAMES));
                     while let Some(locale) = map.next_key::<&'de str>()? {
                         if names.len() < MAX_NAMES && wanted(locale) {
