@@ -697,28 +697,16 @@ impl GeoSet {
         };
         if slot.key != Some(addr) {
             slot.key = Some(addr);
-            slot.has_geo = render_into(
-                self.geo.as_ref(),
-                addr,
-                &self.locale,
-                Some(&mut self.geo_records),
-                &mut slot.geo,
-            )
-            .unwrap_or_else(|_| {
-                self.lookup_errors += 1;
-                false
-            });
-            slot.has_asn = render_into(
-                self.asn.as_ref(),
-                addr,
-                &self.locale,
-                Some(&mut self.asn_records),
-                &mut slot.asn,
-            )
-            .unwrap_or_else(|_| {
-                self.lookup_errors += 1;
-                false
-            });
+            // A record that cannot be decoded is answered as absent, and counted.
+            let errors = &mut self.lookup_errors;
+            let mut render = |db, records, out| {
+                render_into(db, addr, &self.locale, Some(records), out).unwrap_or_else(|_| {
+                    *errors += 1;
+                    false
+                })
+            };
+            slot.has_geo = render(self.geo.as_ref(), &mut self.geo_records, &mut slot.geo);
+            slot.has_asn = render(self.asn.as_ref(), &mut self.asn_records, &mut slot.asn);
         }
         GeoAnswer {
             geo: slot.has_geo.then_some(slot.geo.as_str()),
