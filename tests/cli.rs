@@ -54,10 +54,40 @@ fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/golden")
 }
 
+/// A path in this run's scratch directory. It lives in cargo's target
+/// tmpdir (which `cargo clean` removes), not in the system's /tmp, and runs
+/// that ended leave none behind for long: the next run sweeps them.
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("flowtag-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        sweep_ended_runs(&root);
+        let dir = root.join(format!("scratch-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+    .join(name)
+}
+
+/// Removes the scratch directories of test runs whose process is gone.
+/// Only where /proc tells which processes live; elsewhere they stay in
+/// the target directory.
+fn sweep_ended_runs(root: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("scratch-")) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {
@@ -311,6 +341,7 @@ fn closed_stdout_ends_quietly() {
     // The reader is dropped here: flowtag's next write hits a closed pipe.
     assert!(first.starts_with("{\"version\":2"));
     let output = child.wait_with_output().unwrap();
+    std::fs::remove_file(&big).unwrap();
     assert_eq!(output.status.code(), Some(0));
     let text = stderr(&output).to_lowercase();
     assert!(
@@ -729,6 +760,7 @@ fn soak_millions_of_records_with_faults_keep_count_and_order() {
         ])
         .output()
         .unwrap();
+    std::fs::remove_file(&file).unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(poison.len() > 10, "too few faults injected");
 
@@ -1053,6 +1085,7 @@ fn unreadable_input_among_several_and_head() {
         .env("XDG_CACHE_HOME", test_cache())
         .output()
         .unwrap();
+    std::fs::remove_file(&big).unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.ends_with("status 0\n"), "{text}");
     assert_eq!(text.lines().count(), 2, "{text}");

@@ -203,7 +203,7 @@ fn generate(dir: &Path) {
 pub fn generated_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("flowtag-mmdb-{}", std::process::id()));
+        let dir = crate::scratch("generated-mmdb");
         generate(&dir);
         dir
     })
