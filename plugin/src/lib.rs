@@ -76,10 +76,13 @@ impl GuestProcessor for Processor {
     }
 
     fn process(&self, batch: wit::Batch) -> wit::BatchOutput {
-        let out =
-            self.inner
-                .borrow_mut()
-                .process(&batch.data, batch.first_line, batch.header.as_deref());
+        let out = self.inner.borrow_mut().process_streaming(
+            &batch.data,
+            batch.first_line,
+            batch.header.as_deref(),
+            flowlog::PIECE_BYTES,
+            &mut bindings::flowtag::flowlog::output::write,
+        );
         wit::BatchOutput {
             ndjson: out.ndjson,
             records: out.records,

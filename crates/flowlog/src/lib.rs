@@ -26,8 +26,8 @@ mod test_rng;
 pub mod value;
 
 pub use batch::{
-    BatchOutput, Config, Enrich, MAX_LINE_BYTES, Processor, RecordView, RejectReason, Rejected,
-    TOO_LONG_RAW_BYTES,
+    BatchOutput, Config, Enrich, MAX_LINE_BYTES, PIECE_BYTES, Processor, RecordView, RejectReason,
+    Rejected, TOO_LONG_RAW_BYTES,
 };
 pub use field::{FieldKind, KNOWN_FIELDS, KnownField};
 pub use format::{ConfigError, DEFAULT_FORMAT, Format, FormatError, FormatSet, Roles};

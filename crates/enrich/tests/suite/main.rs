@@ -183,42 +183,7 @@ fn envelopes_and_crlf_lines_enrich_like_plain_lines() {
 /// one batch to the next.
 #[test]
 fn deferred_community_ids_are_each_records_own() {
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    let mut lines = Vec::new();
-    for i in 0..200u64 {
-        let r = next();
-        let (src, dst) = match r % 7 {
-            0 => (
-                format!("2001:db8::{:x}", r >> 48),
-                format!("2001:db8:1::{:x}", r >> 32 & 0xffff),
-            ),
-            1 => ("2001:db8::1".to_owned(), "10.1.2.3".to_owned()),
-            _ => (
-                format!("10.{}.{}.{}", r >> 8 & 255, r >> 16 & 255, r >> 24 & 255),
-                format!("52.{}.{}.{}", r >> 32 & 255, r >> 40 & 255, r >> 48 & 255),
-            ),
-        };
-        let protocol = [6, 17, 1, 132, 6, 17][(r >> 56) as usize % 6];
-        lines.push(match i % 23 {
-            // Rejected: a port that is not a number.
-            5 => {
-                format!("2 1 eni-0a1b2c3d4e5f60001 {src} {dst} x 80 {protocol} 1 60 1 2 ACCEPT OK")
-            }
-            // Accepted, with no fields to write.
-            11 => "- - - - - - - - - - - - - -".to_owned(),
-            _ => format!(
-                "2 1 eni-0a1b2c3d4e5f60001 {src} {dst} {} {} {protocol} 1 60 1 2 ACCEPT OK",
-                r & 0xffff,
-                r >> 16 & 0xffff
-            ),
-        });
-    }
+    let lines = mixed_lines(200);
     let mut processor = flowlog::Processor::new(&flowlog::Config::default()).expect("default");
     processor.set_enricher(Box::new(enricher(ENIS, true)));
     let mut checked = 0;
@@ -256,4 +221,92 @@ fn deferred_community_ids_are_each_records_own() {
         }
     }
     assert!(checked > 100, "only {checked} records had an id");
+}
+
+/// The component hands its NDJSON to the host in pieces while a batch runs
+/// (`process_streaming`). Pieces followed by the rest must be exactly what
+/// `process` returns, for any piece size: every piece whole lines, and the
+/// deferred Community IDs filled in before their piece leaves.
+#[test]
+fn streamed_pieces_and_rest_are_the_whole_output() {
+    let text: String = mixed_lines(300).iter().map(|l| format!("{l}\n")).collect();
+    let new_processor = || {
+        let mut processor = flowlog::Processor::new(&flowlog::Config::default()).expect("default");
+        processor.set_enricher(Box::new(enricher(ENIS, true)));
+        processor
+    };
+    let whole = new_processor().process(text.as_bytes(), 1, None);
+    assert!(whole.records > 250 && !whole.rejected.is_empty());
+    // One processor for all sizes: nothing may carry over between calls.
+    let mut processor = new_processor();
+    for piece_bytes in [0, 1, 200, 1000, 4096, 1 << 20] {
+        let mut pieces: Vec<Vec<u8>> = Vec::new();
+        let out =
+            processor.process_streaming(text.as_bytes(), 1, None, piece_bytes, &mut |piece| {
+                pieces.push(piece.to_vec())
+            });
+        for piece in &pieces {
+            assert!(
+                piece.len() >= piece_bytes.max(1),
+                "piece of {} bytes",
+                piece.len()
+            );
+            assert_eq!(piece.last(), Some(&b'\n'), "a piece that ends mid-line");
+        }
+        if piece_bytes >= 1 << 20 {
+            assert!(pieces.is_empty());
+        } else {
+            assert!(pieces.len() > 1, "{piece_bytes}: {} pieces", pieces.len());
+        }
+        let mut streamed = pieces.concat();
+        streamed.extend_from_slice(&out.ndjson);
+        assert!(
+            streamed == whole.ndjson,
+            "piece size {piece_bytes}: output differs"
+        );
+        assert_eq!(out.records, whole.records);
+        assert_eq!(out.rejected, whole.rejected);
+    }
+}
+
+/// Default-format lines with IPv4, IPv6 and mixed ends, several protocols,
+/// a rejected line every 23 and a line of `-` every 23.
+fn mixed_lines(count: u64) -> Vec<String> {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut lines = Vec::new();
+    for i in 0..count {
+        let r = next();
+        let (src, dst) = match r % 7 {
+            0 => (
+                format!("2001:db8::{:x}", r >> 48),
+                format!("2001:db8:1::{:x}", r >> 32 & 0xffff),
+            ),
+            1 => ("2001:db8::1".to_owned(), "10.1.2.3".to_owned()),
+            _ => (
+                format!("10.{}.{}.{}", r >> 8 & 255, r >> 16 & 255, r >> 24 & 255),
+                format!("52.{}.{}.{}", r >> 32 & 255, r >> 40 & 255, r >> 48 & 255),
+            ),
+        };
+        let protocol = [6, 17, 1, 132, 6, 17][(r >> 56) as usize % 6];
+        lines.push(match i % 23 {
+            // Rejected: a port that is not a number.
+            5 => {
+                format!("2 1 eni-0a1b2c3d4e5f60001 {src} {dst} x 80 {protocol} 1 60 1 2 ACCEPT OK")
+            }
+            // Accepted, with no fields to write.
+            11 => "- - - - - - - - - - - - - -".to_owned(),
+            _ => format!(
+                "2 1 eni-0a1b2c3d4e5f60001 {src} {dst} {} {} {protocol} 1 60 1 2 ACCEPT OK",
+                r & 0xffff,
+                r >> 16 & 0xffff
+            ),
+        });
+    }
+    lines
 }
