@@ -54,7 +54,7 @@ use thiserror::Error;
 
 use crate::input::{Event, Source};
 use crate::report::{ErrorSink, Rejection};
-use crate::runtime::{LoadedFile, ProcessorConfig, Runtime, RuntimeError};
+use crate::runtime::{LoadedFile, OutputBuffers, ProcessorConfig, Runtime, RuntimeError};
 use crate::worker::{Finished, Generation, Job, Processed, Workers};
 
 /// Longest line the host frames, in bytes (4 MiB, the component's limit too).
@@ -384,6 +384,7 @@ impl Pipeline {
             errors,
             names: sources.iter().map(Source::name).collect(),
             plugin: self.runtime.name().to_owned(),
+            output_buffers: Arc::clone(self.runtime.output_buffers()),
             stats: Stats::default(),
             next: 0,
             waiting: HashMap::new(),
@@ -666,6 +667,8 @@ struct Writer<'a, W: Write> {
     errors: &'a mut dyn ErrorSink,
     names: Vec<String>,
     plugin: String,
+    /// Where written NDJSON buffers go back, for the instances to reuse.
+    output_buffers: Arc<OutputBuffers>,
     stats: Stats,
     /// The sequence number to write next.
     next: u64,
@@ -851,7 +854,9 @@ impl<W: Write> Writer<'_, W> {
         }
         self.last_header.clone_from(&processed.header);
         *self.hint.lock().unwrap_or_else(PoisonError::into_inner) = processed.header;
-        Ok(write_or_closed(self.output.write_all(&processed.ndjson))
+        let written = self.output.write_all(&processed.ndjson);
+        self.output_buffers.give(processed.ndjson);
+        Ok(write_or_closed(written)
             .map_err(|error| PipelineError::Output {
                 what: "the output",
                 error,

@@ -5,6 +5,10 @@
 //! - linear memory: growth past [`Limits::max_memory`] traps at once (the
 //!   limiter returns an error instead of letting `memory.grow` return -1, so
 //!   the failure is recognisable as [`FaultKind::Memory`]);
+//! - output: what one call hands over through the `output` import is held
+//!   by the host, so it is bounded too: past [`Limits::max_memory`] bytes
+//!   (as much as the guest could have returned from its own memory) the
+//!   call traps as [`FaultKind::Memory`];
 //! - CPU time: epoch interruption. A ticker thread advances the engine's
 //!   epoch every [`EPOCH_TICK`]; each call gets a deadline of
 //!   [`Limits::batch_timeout`] worth of ticks, and overrunning it traps
@@ -21,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use thiserror::Error;
-use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
+use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable, WasmList};
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder,
     Trap,
@@ -45,7 +49,7 @@ pub use bindings::flowtag::flowlog::types::{
 /// The default component, built from `plugin/` by the build script.
 pub static DEFAULT_PLUGIN: &[u8] = include_bytes!(env!("FLOWTAG_DEFAULT_PLUGIN"));
 
-/// The WIT package this host speaks, e.g. `flowtag:flowlog@0.3.0`.
+/// The WIT package this host speaks, e.g. `flowtag:flowlog@0.4.0`.
 pub const WIT_PACKAGE: &str = env!("FLOWTAG_WIT_PACKAGE");
 
 /// The wasmtime version the host was built with.
@@ -162,6 +166,75 @@ struct MemoryLimitExceeded {
     limit: usize,
 }
 
+/// The error `output.write` returns (a trap) when one call's NDJSON would
+/// pass the limit; found again in the call's error to classify the fault.
+#[derive(Debug, Error)]
+#[error("the NDJSON of one call would grow past the limit of {limit} bytes")]
+struct OutputLimitExceeded {
+    limit: usize,
+}
+
+/// The NDJSON that the call in progress handed over through `output.write`.
+struct Output {
+    bytes: Vec<u8>,
+    /// Where `bytes` comes from, and where the writer returns it.
+    buffers: Arc<OutputBuffers>,
+    /// Whether a `process` call is in progress: writes at any other time
+    /// are a bug in the guest.
+    open: bool,
+    /// At most this many bytes per call.
+    limit: usize,
+    /// The size of the last call's NDJSON, to size the next buffer.
+    last_len: usize,
+}
+
+/// Output buffers that go round: an instance takes one for each call's
+/// NDJSON, and whoever writes the batch out gives it back.
+///
+/// A fresh buffer of several MB per batch is memory the allocator has just
+/// unmapped or trimmed, or that sits in no cache: faulted in and pulled
+/// through the caches again every time. Recycling a few keeps them mapped
+/// and warm, which measured 5 % faster with full enrichment (BENCHMARKS.md).
+#[derive(Debug, Default)]
+pub struct OutputBuffers {
+    free: std::sync::Mutex<Vec<Vec<u8>>>,
+}
+
+impl OutputBuffers {
+    /// At most this many buffers are kept…
+    const KEEP: usize = 16;
+    /// …holding at most this much memory together.
+    const KEEP_BYTES: usize = 256 << 20;
+
+    /// An empty buffer with room for at least `capacity` bytes.
+    pub fn take(&self, capacity: usize) -> Vec<u8> {
+        let reused = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let mut buffer = reused.unwrap_or_default();
+        buffer.reserve(capacity);
+        buffer
+    }
+
+    /// Returns a buffer for reuse; dropped instead when enough are kept.
+    pub fn give(&self, mut buffer: Vec<u8>) {
+        if buffer.capacity() == 0 {
+            return;
+        }
+        buffer.clear();
+        let mut free = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let kept: usize = free.iter().map(Vec::capacity).sum();
+        if free.len() < Self::KEEP && kept.saturating_add(buffer.capacity()) <= Self::KEEP_BYTES {
+            free.push(buffer);
+        }
+    }
+}
+
 /// Enforces [`Limits::max_memory`] by trapping, and the table and instance
 /// limits of [`StoreLimits`].
 struct Limiter {
@@ -214,6 +287,7 @@ struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     limiter: Limiter,
+    output: Output,
 }
 
 impl WasiView for HostState {
@@ -265,6 +339,8 @@ pub struct Runtime {
     name: String,
     /// The data files this component accepted before.
     verified: VerifiedFiles,
+    /// Shared by the instances and the writer.
+    output_buffers: Arc<OutputBuffers>,
     _ticker: Ticker,
 }
 
@@ -318,6 +394,13 @@ impl Runtime {
         // resolve; the context below grants no files, sockets or environment.
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        // By hand rather than through bindgen's `Host` trait, so that the
+        // piece is read in place from guest memory (`WasmList`) and copied
+        // once, instead of lifted into a `Vec` and copied again.
+        linker
+            .instance(&interface_name("output"))
+            .and_then(|mut output| output.func_wrap("write", write_output))
+            .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
         let instance_pre = linker.instantiate_pre(&component).map_err(|e| {
             RuntimeError::InvalidComponent(format!(
                 "{name} imports something flowtag does not provide: {e:#}"
@@ -335,6 +418,7 @@ impl Runtime {
             limits,
             name: name.to_owned(),
             verified: VerifiedFiles::new(wasm, private_dir),
+            output_buffers: Arc::default(),
         })
     }
 
@@ -346,6 +430,12 @@ impl Runtime {
     /// The sandbox limits.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The buffers the instances' NDJSON comes in: give them back here
+    /// once written.
+    pub fn output_buffers(&self) -> &Arc<OutputBuffers> {
+        &self.output_buffers
     }
 
     /// The data files this component accepted before (in this run, or in
@@ -382,6 +472,13 @@ impl Runtime {
                 wasi,
                 table: ResourceTable::new(),
                 limiter,
+                output: Output {
+                    bytes: Vec::new(),
+                    buffers: Arc::clone(&self.output_buffers),
+                    open: false,
+                    limit: self.limits.max_memory,
+                    last_len: 0,
+                },
             },
         );
         store.limiter(|state| &mut state.limiter);
@@ -464,6 +561,12 @@ fn classify(error: &wasmtime::Error) -> Fault {
             message: limit.to_string(),
         };
     }
+    if let Some(limit) = error.downcast_ref::<OutputLimitExceeded>() {
+        return Fault {
+            kind: FaultKind::Memory,
+            message: limit.to_string(),
+        };
+    }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => Fault {
             kind: FaultKind::Timeout,
@@ -500,6 +603,34 @@ impl std::fmt::Debug for Instance {
     }
 }
 
+/// `flowtag:flowlog/NAME@VERSION` for an interface of [`WIT_PACKAGE`].
+fn interface_name(name: &str) -> String {
+    match WIT_PACKAGE.split_once('@') {
+        Some((package, version)) => format!("{package}/{name}@{version}"),
+        None => format!("{WIT_PACKAGE}/{name}"),
+    }
+}
+
+/// The host's `output.write`: appends a piece of the call's NDJSON.
+fn write_output(
+    mut store: wasmtime::StoreContextMut<'_, HostState>,
+    (piece,): (WasmList<u8>,),
+) -> wasmtime::Result<()> {
+    let output = &store.data().output;
+    if !output.open {
+        wasmtime::bail!("output.write was called outside processor.process");
+    }
+    let limit = output.limit;
+    if output.bytes.len().saturating_add(piece.len()) > limit {
+        return Err(wasmtime::Error::new(OutputLimitExceeded { limit }));
+    }
+    // Taken out for the moment, so that the guest's memory can be borrowed.
+    let mut bytes = std::mem::take(&mut store.data_mut().output.bytes);
+    bytes.extend_from_slice(piece.as_le_slice(&store));
+    store.data_mut().output.bytes = bytes;
+    Ok(())
+}
+
 impl Instance {
     /// Runs one batch through the guest. Bad records come back in the
     /// output; an error is a guest failure, after which the instance must
@@ -508,11 +639,36 @@ impl Instance {
         if let Some(ticks) = self.batch_ticks {
             self.store.set_epoch_deadline(ticks);
         }
-        self.bindings
+        let output = &mut self.store.data_mut().output;
+        // Room for a batch like the last one: the pieces are not copied
+        // again as the buffer grows.
+        output.bytes = output.buffers.take(output.last_len + output.last_len / 8);
+        output.open = true;
+        let result = self
+            .bindings
             .flowtag_flowlog_processor()
             .processor()
-            .call_process(&mut self.store, self.processor, batch)
-            .map_err(|e| classify(&e))
+            .call_process(&mut self.store, self.processor, batch);
+        let output = &mut self.store.data_mut().output;
+        output.open = false;
+        let mut written = std::mem::take(&mut output.bytes);
+        // After a failure what the call wrote is dropped with it: the batch
+        // is processed again.
+        let mut result = match result {
+            Ok(result) => result,
+            Err(error) => {
+                output.buffers.give(written);
+                return Err(classify(&error));
+            }
+        };
+        if written.is_empty() {
+            output.buffers.give(written);
+        } else {
+            written.extend_from_slice(&result.ndjson);
+            result.ndjson = written;
+        }
+        output.last_len = result.ndjson.len();
+        Ok(result)
     }
 
     /// What the processor's constructor loaded.
@@ -559,5 +715,37 @@ pub fn reason_name(reason: RejectReason) -> &'static str {
         RejectReason::LineTooLong => "line-too-long",
         RejectReason::InvalidHeader => "invalid-header",
         RejectReason::InvalidJson => "invalid-json",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OutputBuffers;
+
+    #[test]
+    fn output_buffers_are_reused_empty_and_bounded() {
+        let buffers = OutputBuffers::default();
+        let mut first = buffers.take(1000);
+        first.extend_from_slice(b"written");
+        let address = first.as_ptr();
+        buffers.give(first);
+        let again = buffers.take(10);
+        assert!(again.is_empty(), "a reused buffer must come back empty");
+        assert_eq!(
+            again.as_ptr(),
+            address,
+            "the buffer given back was not reused"
+        );
+        assert!(again.capacity() >= 1000);
+        // A buffer larger than it has room for is dropped, not kept.
+        buffers.give(Vec::with_capacity(OutputBuffers::KEEP_BYTES + 1));
+        // So is one past the count, and one with no memory at all.
+        for _ in 0..OutputBuffers::KEEP + 3 {
+            buffers.give(Vec::with_capacity(64));
+        }
+        buffers.give(Vec::new());
+        let kept = buffers.free.lock().unwrap();
+        assert_eq!(kept.len(), OutputBuffers::KEEP);
+        assert!(kept.iter().all(|b| b.capacity() == 64));
     }
 }
