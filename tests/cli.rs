@@ -615,7 +615,7 @@ fn echoed(stdout: &[u8]) -> Vec<(u64, Option<String>, String)> {
 
 #[test]
 fn plugin_faults_are_isolated_to_their_records() {
-    let input = "#h H1\na\nb TRAP\nc\n\nREJECT me\nd GROW\ne LOOP\nf\n#h H2\ng\nh DEEP\n";
+    let input = "#h H1\na\nb TRAP\nc\n\nREJECT me\nd GROW\ne LOOP\nf\n#h H2\ng\nh DEEP\ni FLOOD\n";
     // From a file: one read, so one batch whatever the timing.
     let file = scratch("faults.log");
     std::fs::write(&file, input).unwrap();
@@ -660,8 +660,17 @@ fn plugin_faults_are_isolated_to_their_records() {
             (6, "field-count"),
             (7, "plugin-memory"),
             (8, "plugin-timeout"),
-            (12, "plugin-trap")
+            (12, "plugin-trap"),
+            (13, "plugin-memory")
         ]
+    );
+    assert!(
+        reports[5]["message"]
+            .as_str()
+            .unwrap()
+            .contains("NDJSON of one call would grow past the limit"),
+        "{}",
+        reports[5]
     );
     assert!(
         reports[4]["message"]
@@ -678,10 +687,10 @@ fn plugin_faults_are_isolated_to_their_records() {
     assert_eq!(reports[0]["raw"], "b TRAP");
     let text = stderr(&output);
     assert!(
-        text.contains("warning:") && text.contains("lines 1–12") && text.contains("plugin-trap"),
+        text.contains("warning:") && text.contains("lines 1–13") && text.contains("plugin-trap"),
         "{text}"
     );
-    assert_eq!(summary(&output), [9, 4, 5, 2, 1]);
+    assert_eq!(summary(&output), [10, 4, 6, 2, 1]);
 }
 
 #[test]
@@ -712,6 +721,19 @@ fn a_constructor_that_traps_exits_4() {
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn output_outside_process_is_refused() {
+    let output = run(&["--plugin", test_plugin(), "--format", "WRITE"], b"a\n");
+    assert_eq!(output.status.code(), Some(4), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("failed in its constructor")
+            && text.contains("output.write was called outside processor.process"),
+        "{text}"
+    );
+    assert!(output.stdout.is_empty());
 }
 
 #[test]

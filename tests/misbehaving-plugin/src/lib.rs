@@ -9,8 +9,17 @@
 //! - `ESCAPE`: tries to read `/etc/passwd`, the environment and to connect a
 //!   TCP socket, and writes what happened into the record (the host must
 //!   deny all three);
+//! - `FLOOD`: hands the host 1 MiB pieces through `output.write` without
+//!   end (the host's output limit must stop it);
 //! - `REJECT`: a rejected record (`field-count`);
-//! - a format `TRAP` in the config: the constructor panics.
+//! - a format `TRAP` in the config: the constructor panics;
+//! - a format `WRITE` in the config: the constructor calls `output.write`,
+//!   which the host allows only during `process`.
+//!
+//! After each record on an even line, the NDJSON made so far goes to the
+//! host through `output.write`; the rest is returned in the result. So every
+//! test also checks that the host puts pieces and result together in order,
+//! and drops the pieces of a call that fails.
 //!
 //! With an `--eni-map` file, its text (trimmed) is added to every record as
 //! `"data"`, so that tests can see which configuration a batch ran with.
@@ -31,6 +40,7 @@ mod bindings {
 }
 
 use bindings::exports::flowtag::flowlog::processor::{Guest, GuestProcessor};
+use bindings::flowtag::flowlog::output;
 use bindings::flowtag::flowlog::types as wit;
 
 /// The exported processor.
@@ -44,6 +54,10 @@ impl GuestProcessor for Processor {
         // `--format TRAP`: a constructor that fails (the host exits 4).
         if config.formats.iter().any(|f| f == "TRAP") {
             panic!("marker TRAP in the constructor");
+        }
+        // `--format WRITE`: output outside `process` (the host refuses it).
+        if config.formats.iter().any(|f| f == "WRITE") {
+            output::write(b"{}\n");
         }
         let tag = config
             .eni_maps
@@ -105,6 +119,10 @@ impl GuestProcessor for Processor {
                 record.push_str("}\n");
                 out.ndjson.extend_from_slice(record.as_bytes());
                 out.records += 1;
+                if line_number % 2 == 0 {
+                    output::write(&out.ndjson);
+                    out.ndjson.clear();
+                }
             }
         }
         out
@@ -123,6 +141,12 @@ fn misbehave(text: &str) {
     }
     if text.contains("DEEP") {
         std::hint::black_box(recurse(0));
+    }
+    if text.contains("FLOOD") {
+        let piece = vec![b'x'; 1 << 20];
+        loop {
+            output::write(&piece);
+        }
     }
     if text.contains("GROW") {
         let mut hoard: Vec<Vec<u8>> = Vec::new();
