@@ -40,7 +40,8 @@ fn test_cache() -> PathBuf {
 }
 
 /// The misbehaving component built by host/build.rs
-/// (tests/misbehaving-plugin: markers TRAP, LOOP, GROW, ESCAPE, REJECT).
+/// (tests/misbehaving-plugin: markers TRAP, LOOP, GROW, DEEP, FLOOD, ESCAPE,
+/// REJECT).
 fn test_plugin() -> &'static str {
     match option_env!("FLOWTAG_TEST_PLUGIN") {
         Some(path) => path,
