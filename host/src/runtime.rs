@@ -182,8 +182,6 @@ struct Output {
     /// Whether a `process` call is in progress: writes at any other time
     /// are a bug in the guest.
     open: bool,
-    /// At most this many bytes per call.
-    limit: usize,
     /// The size of the last call's NDJSON, to size the next buffer.
     last_len: usize,
 }
@@ -476,7 +474,6 @@ impl Runtime {
                     bytes: Vec::new(),
                     buffers: Arc::clone(&self.output_buffers),
                     open: false,
-                    limit: self.limits.max_memory,
                     last_len: 0,
                 },
             },
@@ -616,12 +613,13 @@ fn write_output(
     mut store: wasmtime::StoreContextMut<'_, HostState>,
     (piece,): (WasmList<u8>,),
 ) -> wasmtime::Result<()> {
-    let output = &store.data().output;
-    if !output.open {
+    let state = store.data();
+    if !state.output.open {
         wasmtime::bail!("output.write was called outside processor.process");
     }
-    let limit = output.limit;
-    if output.bytes.len().saturating_add(piece.len()) > limit {
+    // As much as the guest could have returned from its own memory.
+    let limit = state.limiter.max_memory;
+    if state.output.bytes.len().saturating_add(piece.len()) > limit {
         return Err(wasmtime::Error::new(OutputLimitExceeded { limit }));
     }
     // Taken out for the moment, so that the guest's memory can be borrowed.

@@ -295,8 +295,8 @@ impl Processor {
     /// As [`Processor::process`], but hands the NDJSON to `sink` as it is
     /// made, in pieces of whole lines (each at least `piece_bytes` long and
     /// never empty), and returns in [`BatchOutput::ndjson`] only what
-    /// follows the last piece.
-    /// The pieces and that rest, concatenated, are what `process` returns.
+    /// follows the last piece. The pieces and that rest, concatenated, are
+    /// what `process` returns.
     ///
     /// A piece of a few tens of KiB is still in the CPU's caches when the
     /// sink copies it, and the processor needs no buffer for the whole
