@@ -149,7 +149,8 @@ struct Args {
     /// CPU time one batch may take in the plugin (ms, s, m). A record that
     /// still overruns it alone is rejected as plugin-timeout. The constructor
     /// (loading data files) gets at least 60 s. `off` trusts the plugin: no
-    /// deadline, and 10-20% faster (no epoch checks in the guest's loops).
+    /// deadline and no epoch checks in the guest's loops (about 2% faster
+    /// with the default plugin and full enrichment; see BENCHMARKS.md).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
     batch_timeout: Timeout,
 

@@ -13,9 +13,11 @@
 //!   epoch every [`EPOCH_TICK`]; each call gets a deadline of
 //!   [`Limits::batch_timeout`] worth of ticks, and overrunning it traps
 //!   ([`FaultKind::Timeout`]). The epoch checks compiled into the guest's
-//!   loops cost 10-20 % of the default plugin's speed (BENCHMARKS.md), so a
-//!   trusted plugin may run without a deadline (`batch_timeout: None`);
-//!   fuel would cost more;
+//!   loops cost the default plugin about 2 % with full enrichment and
+//!   nothing measurable on parsing alone, once its per-byte loops were
+//!   removed (they cost 18-22 % before; BENCHMARKS.md). A trusted plugin
+//!   may still run without a deadline (`batch_timeout: None`); fuel would
+//!   cost more;
 //! - wasm stack: [`Limits::max_stack`]; the threads that run wasm are spawned
 //!   with that much native stack plus room for the host ([`thread_stack_size`]).
 
