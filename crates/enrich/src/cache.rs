@@ -1,6 +1,6 @@
 //! Caches of rendered objects, keyed by 128-bit keys: the endpoint cache
 //! (address → `{geo, as, aws, resource}`) and the interface cache (packed
-//! interface id → its resource object). Flow logs repeat addresses and
+//! interface id → its own address and its resource object). Flow logs repeat addresses and
 //! interfaces all the time, and an object depends only on its key while the
 //! data stays fixed for the enricher's lifetime (a reload builds a new
 //! enricher). The exception, an address that ENIs in several VPCs hold, is

@@ -481,6 +481,36 @@ impl flowlog::Enrich for Enricher {
     }
 }
 
+/// How an end of a record is answered: it is the capturing interface's own
+/// address, or the endpoint cache's entry (if any) is used.
+#[derive(Debug, Clone, Copy)]
+enum Probe {
+    Own(FoundInterface),
+    Cache(Option<cache::Hit>),
+}
+
+/// The interface's resource object.
+fn interface_json<'a>(
+    interfaces: &'a cache::ObjectCache,
+    enis: Option<&'a enimap::EniMap>,
+    interface: FoundInterface,
+) -> &'a [u8] {
+    match interface.cached {
+        Some(hit) => &interfaces.body(hit)[OWN_PREFIX..],
+        None => enis
+            .and_then(|enis| enis.resource(interface.index))
+            .map_or(&b"{}"[..], |resource| resource.json().as_bytes()),
+    }
+}
+
+/// The own address stored at the start of an interface-cache body.
+#[inline(always)]
+fn own_in(body: &[u8]) -> Option<u128> {
+    let mut key = [0u8; 16];
+    key.copy_from_slice(&body[1..OWN_PREFIX]);
+    (body[0] != 0).then(|| u128::from_le_bytes(key))
+}
+
 /// The capturing interface as the interface cache found it.
 #[derive(Debug, Clone, Copy)]
 struct FoundInterface {
@@ -488,7 +518,41 @@ struct FoundInterface {
     index: u32,
     /// Its object in the interface cache, when its id has a cache key.
     cached: Option<cache::Hit>,
+    /// The endpoint-cache key of its own address, when it has one (see
+    /// [`own_address`]).
+    own: Option<u128>,
 }
+
+/// An interface-cache body starts with its own address (see
+/// [`own_address`]): a flag byte, then the address's key in 16 bytes; the
+/// resource object follows.
+const OWN_PREFIX: usize = 17;
+
+/// The interface's own address: the first of its addresses whose endpoint
+/// answer is exactly `{"resource":…}` with this interface's object, whatever
+/// the record (one holder, so no VPC decides, and no GeoIP, ASN or AWS
+/// answer). Flow logs are captured at an interface, so nearly every record
+/// has its address as one end: that end is then written from the interface's
+/// object, which `interface` copies anyway, without an endpoint-cache probe
+/// (a cache miss at line rate). Only the first few addresses are tried: the
+/// primary private address comes first.
+fn own_address(lookups: &mut Lookups<'_>, enis: &enimap::EniMap, index: u32) -> Option<u128> {
+    let resource = enis.resource(index)?;
+    let mut expected = Vec::with_capacity(resource.json().len() + OWN_OPEN.len() + 1);
+    expected.extend_from_slice(OWN_OPEN);
+    expected.extend_from_slice(resource.json().as_bytes());
+    expected.push(b'}');
+    let mut body = Vec::new();
+    resource.addresses().iter().take(4).find_map(|&ip| {
+        body.clear();
+        let facts = lookups.endpoint(ip, &mut body);
+        let unique = !facts.per_vpc && facts.holder == Some(index);
+        (unique && body == expected).then(|| cache::address_key(ip))
+    })
+}
+
+/// How an endpoint answer that is only a resource object starts.
+const OWN_OPEN: &[u8] = b"{\"resource\":";
 
 impl Enricher {
     /// The capturing interface, from the interface cache or the ENI map.
@@ -501,6 +565,7 @@ impl Enricher {
             return Some(FoundInterface {
                 index,
                 cached: None,
+                own: None,
             });
         };
         if let Some(hit) = self.interfaces.find(key) {
@@ -508,15 +573,27 @@ impl Enricher {
             return Some(FoundInterface {
                 index,
                 cached: Some(hit),
+                own: own_in(self.interfaces.body(hit)),
             });
         }
+        // A key is only made from ASCII.
+        let index = std::str::from_utf8(id)
+            .ok()
+            .and_then(|id| enis.lookup_eni_index(id));
+        let own = index.and_then(|index| {
+            let mut lookups = Lookups {
+                geo: self.geo.as_mut(),
+                aws: self.aws.as_ref(),
+                enis: Some(enis),
+                vpc: None,
+            };
+            own_address(&mut lookups, enis, index)
+        });
         // Unknown ids are cached too (no holder), so that a flood of
         // records from an interface missing in the map stays cheap.
-        let (_, facts) = self.interfaces.get_or_insert(key, |body| {
-            // A key is only made from ASCII.
-            let index = std::str::from_utf8(id)
-                .ok()
-                .and_then(|id| enis.lookup_eni_index(id));
+        self.interfaces.get_or_insert(key, |body| {
+            body.push(u8::from(own.is_some()));
+            body.extend_from_slice(&own.unwrap_or(0).to_le_bytes());
             if let Some(resource) = index.and_then(|i| enis.resource(i)) {
                 body.extend_from_slice(resource.json().as_bytes());
             }
@@ -525,23 +602,16 @@ impl Enricher {
                 holder: index,
             }
         });
-        let index = facts.holder?;
         Some(FoundInterface {
-            index,
+            index: index?,
             cached: self.interfaces.find(key),
+            own,
         })
     }
 
     /// The interface's resource object.
     fn interface_json(&self, interface: FoundInterface) -> &[u8] {
-        match interface.cached {
-            Some(hit) => self.interfaces.body(hit),
-            None => self
-                .enis
-                .as_ref()
-                .and_then(|enis| enis.resource(interface.index))
-                .map_or(&b"{}"[..], |resource| resource.json().as_bytes()),
-        }
+        interface_json(&self.interfaces, self.enis.as_ref(), interface)
     }
 
     /// Writes `,"src":{…}` and the other ends that have an answer, and
@@ -554,10 +624,18 @@ impl Enricher {
         out: &mut flowlog::Out,
     ) {
         // Every end is looked up before any body is copied: the lookups are
-        // independent, so their cache misses overlap.
-        let hits = ends
-            .each_ref()
-            .map(|(_, end)| end.map(|(ip, _)| self.cache.find(cache::address_key(ip))));
+        // independent, so their cache misses overlap. The interface's own
+        // address needs no lookup.
+        let own = interface.and_then(|interface| Some((interface.own?, interface)));
+        let hits = ends.each_ref().map(|(_, end)| {
+            end.map(|(ip, _)| {
+                let key = cache::address_key(ip);
+                match own {
+                    Some((own, interface)) if own == key => Probe::Own(interface),
+                    _ => Probe::Cache(self.cache.find(key)),
+                }
+            })
+        });
         // Private addresses repeat across VPCs: the record's own VPC, else
         // the capturing interface's, tells their holders apart. Worked out
         // only when some end is rendered.
@@ -571,11 +649,28 @@ impl Enricher {
         // A hit stays valid only until the cache next changes (an insert
         // may empty it).
         let mut cache_changed = false;
-        for ((key, end), hit) in ends.iter_mut().zip(hits) {
+        for ((key, end), probe) in ends.iter_mut().zip(hits) {
             let Some((ip, known)) = end else { continue };
-            let reusable = hit
-                .flatten()
-                .filter(|hit| !cache_changed && !self.cache.facts(*hit).per_vpc);
+            let hit = match probe {
+                Some(Probe::Own(interface)) => {
+                    *known = Some(cache::Facts {
+                        per_vpc: false,
+                        holder: Some(interface.index),
+                    });
+                    out.extend(key);
+                    out.extend(OWN_OPEN);
+                    out.extend(interface_json(
+                        &self.interfaces,
+                        self.enis.as_ref(),
+                        interface,
+                    ));
+                    out.push(b'}');
+                    continue;
+                }
+                Some(Probe::Cache(hit)) => hit,
+                None => None,
+            };
+            let reusable = hit.filter(|hit| !cache_changed && !self.cache.facts(*hit).per_vpc);
             let (body, facts) = match reusable {
                 Some(hit) => (self.cache.body(hit), self.cache.facts(hit)),
                 None => {

@@ -310,3 +310,155 @@ fn mixed_lines(count: u64) -> Vec<String> {
     }
     lines
 }
+
+/// Interfaces whose addresses are shared, public, inside another's
+/// delegated prefix, or plain: the endpoint answers an enricher gives (from
+/// its caches, or from an interface's own address without a lookup) must be
+/// what the ENI map and ip-ranges say for each record.
+const TRICKY_ENIS: &str = r#"{"NetworkInterfaces":[
+  {"NetworkInterfaceId":"eni-0000000000000000a","VpcId":"vpc-a","PrivateIpAddress":"10.0.0.5",
+   "PrivateIpAddresses":[{"PrivateIpAddress":"10.0.0.5"},
+     {"PrivateIpAddress":"10.0.0.6","Association":{"PublicIp":"52.1.1.1"}}],
+   "TagSet":[{"Key":"Name","Value":"shared-primary"}]},
+  {"NetworkInterfaceId":"eni-0000000000000000b","VpcId":"vpc-b","PrivateIpAddress":"10.0.0.5",
+   "TagSet":[{"Key":"Name","Value":"other-vpc"}]},
+  {"NetworkInterfaceId":"eni-0000000000000000c","VpcId":"vpc-a","PrivateIpAddress":"10.0.0.7",
+   "Ipv6Addresses":[{"Ipv6Address":"2001:db8::7"}],
+   "Attachment":{"InstanceId":"i-0000000000000000c"}},
+  {"NetworkInterfaceId":"eni-0000000000000000d","VpcId":"vpc-a","PrivateIpAddress":"10.0.1.4",
+   "Ipv4Prefixes":[{"Ipv4Prefix":"10.0.2.0/28"}]},
+  {"NetworkInterfaceId":"eni-0000000000000000e","VpcId":"vpc-b","PrivateIpAddress":"10.0.2.3"},
+  {"NetworkInterfaceId":"eni-0000000000000000f","VpcId":"vpc-a","PrivateIpAddress":"52.1.2.3"}
+]}"#;
+
+const TRICKY_RANGES: &str = r#"{"syncToken":"1","createDate":"2024-01-01-00-00-00",
+ "prefixes":[{"ip_prefix":"52.1.0.0/16","region":"us-east-1","service":"EC2","network_border_group":"us-east-1"}],
+ "ipv6_prefixes":[]}"#;
+
+#[test]
+fn endpoint_answers_match_the_maps_for_every_interface_and_vpc() {
+    let load = || {
+        Enricher::load(Sources {
+            aws_ip_ranges: Some(DataFile {
+                name: "ip-ranges.json".to_owned(),
+                data: TRICKY_RANGES.as_bytes().to_vec(),
+                verified: false,
+            }),
+            eni_maps: vec![DataFile {
+                name: "enis.json".to_owned(),
+                data: TRICKY_ENIS.as_bytes().to_vec(),
+                verified: false,
+            }],
+            derive_flow: true,
+            ..Sources::default()
+        })
+        .expect("valid data")
+    };
+    let mut enis = enimap::EniMap::default();
+    enis.add_json(TRICKY_ENIS.as_bytes(), "enis.json")
+        .expect("valid");
+    let ranges = awsranges::AwsRanges::from_json(TRICKY_RANGES.as_bytes()).expect("valid");
+    let interfaces = [
+        "eni-0000000000000000a",
+        "eni-0000000000000000b",
+        "eni-0000000000000000c",
+        "eni-0000000000000000d",
+        "eni-0000000000000000e",
+        "eni-0000000000000000f",
+        "eni-00000000000000009",
+        "-",
+    ];
+    let addresses = [
+        "10.0.0.5",
+        "10.0.0.6",
+        "52.1.1.1",
+        "10.0.0.7",
+        "2001:db8::7",
+        "10.0.1.4",
+        "10.0.2.3",
+        "10.0.2.9",
+        "52.1.2.3",
+        "192.0.2.1",
+    ];
+    let mut lines = Vec::new();
+    for interface in interfaces {
+        for src in addresses {
+            for dst in addresses {
+                for vpc in ["vpc-a", "vpc-b", "-"] {
+                    lines.push(format!("{interface} {src} {dst} {vpc} 6 1000 22"));
+                }
+            }
+        }
+    }
+    // Twice, shuffled: first answers and cached ones, in every order.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut order: Vec<usize> = (0..lines.len() * 2).map(|i| i % lines.len()).collect();
+    for i in (1..order.len()).rev() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        order.swap(i, (state % (i as u64 + 1)) as usize);
+    }
+    let input: String = order.iter().map(|&i| format!("{}\n", lines[i])).collect();
+    let records = process(
+        load(),
+        &["interface-id srcaddr dstaddr vpc-id protocol srcport dstport"],
+        &input,
+    );
+    assert_eq!(records.len(), order.len());
+    let json = |text: &str| serde_json::from_str::<Value>(text).expect("JSON");
+    let mut own_ends = 0;
+    for record in &records {
+        let interface = record["interface_id"].as_str();
+        let capturing = interface.and_then(|id| enis.lookup_eni(id));
+        let hint = record["vpc_id"]
+            .as_str()
+            .or_else(|| capturing.and_then(|r| r.vpc_id()));
+        for (field, end) in [("srcaddr", "src"), ("dstaddr", "dst")] {
+            let ip = record[field]
+                .as_str()
+                .expect("address")
+                .parse()
+                .expect("ip");
+            let mut expected = serde_json::Map::new();
+            if let Some(found) = ranges.lookup(ip) {
+                expected.insert("aws".to_owned(), json(found.json()));
+            }
+            if let Some(resource) = enis.lookup_ip_in(ip, hint) {
+                expected.insert("resource".to_owned(), json(resource.json()));
+                own_ends += usize::from(Some(resource.interface_id()) == interface);
+            }
+            let got = record.get(end).cloned().unwrap_or_default();
+            let expected = if expected.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(expected)
+            };
+            assert_eq!(got, expected, "{end} of {record}");
+        }
+        let expected_interface = capturing.map_or(Value::Null, |r| json(r.json()));
+        assert_eq!(
+            record.get("interface").cloned().unwrap_or_default(),
+            expected_interface,
+            "{record}"
+        );
+        let holds = |field: &str| {
+            interface.is_some_and(|id| {
+                enis.eni_holds(id, record[field].as_str().expect("ip").parse().expect("ip"))
+            })
+        };
+        let direction = if holds("srcaddr") {
+            Some("egress")
+        } else if holds("dstaddr") {
+            Some("ingress")
+        } else {
+            None
+        };
+        assert_eq!(
+            record["flow"].get("direction").and_then(Value::as_str),
+            direction,
+            "{record}"
+        );
+    }
+    assert!(own_ends > 400, "{own_ends} ends held by their interface");
+}
