@@ -1,10 +1,11 @@
 //! Caches of rendered objects, keyed by 128-bit keys: the endpoint cache
 //! (address → `{geo, as, aws, resource}`) and the interface cache (packed
-//! interface id → its own address and its resource object). Flow logs repeat addresses and
-//! interfaces all the time, and an object depends only on its key while the
-//! data stays fixed for the enricher's lifetime (a reload builds a new
-//! enricher). The exception, an address that ENIs in several VPCs hold, is
-//! marked so and rendered afresh each time (the record's VPC decides).
+//! interface id → its own address and its resource object). Flow logs
+//! repeat addresses and interfaces all the time, and an object depends only
+//! on its key while the data stays fixed for the enricher's lifetime (a
+//! reload builds a new enricher). The exception, an address that ENIs in
+//! several VPCs hold, is marked so and rendered afresh each time (the
+//! record's VPC decides).
 //!
 //! The layout is for memory latency, which is what a hit costs at line rate
 //! (tens of thousands of distinct addresses, megabytes of rendered text):
