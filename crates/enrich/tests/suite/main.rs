@@ -269,19 +269,21 @@ fn streamed_pieces_and_rest_are_the_whole_output() {
     }
 }
 
+/// The next value of a xorshift64 generator: reproducible test inputs.
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
 /// Default-format lines with IPv4, IPv6 and mixed ends, several protocols,
 /// a rejected line every 23 and a line of `-` every 23.
 fn mixed_lines(count: u64) -> Vec<String> {
     let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
     let mut lines = Vec::new();
     for i in 0..count {
-        let r = next();
+        let r = xorshift(&mut state);
         let (src, dst) = match r % 7 {
             0 => (
                 format!("2001:db8::{:x}", r >> 48),
@@ -394,10 +396,7 @@ fn endpoint_answers_match_the_maps_for_every_interface_and_vpc() {
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     let mut order: Vec<usize> = (0..lines.len() * 2).map(|i| i % lines.len()).collect();
     for i in (1..order.len()).rev() {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        order.swap(i, (state % (i as u64 + 1)) as usize);
+        order.swap(i, (xorshift(&mut state) % (i as u64 + 1)) as usize);
     }
     let input: String = order.iter().map(|&i| format!("{}\n", lines[i])).collect();
     let records = process(
