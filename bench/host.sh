@@ -5,8 +5,9 @@
 #             cache: the component is compiled) and warm (cached), median of
 #             15 runs; without data files, and with the data files below.
 #   workers:  the default-format file of LINES (default 1,000,000) lines with
-#             --threads 1 and --threads 2, median of 7 runs each: flowtag's
-#             own rate (processing only) and the wall time; with the data
+#             --threads 1 and --threads 2, alternating, 7 rounds: the medians
+#             of flowtag's own rate (processing only) and of the wall time,
+#             and the median of the rounds' speed-ups by rate; with the data
 #             files below when given (full enrichment), else parse only.
 #   memory:   peak RSS (GNU time %M) of the 2-worker run with the data files.
 #
@@ -45,13 +46,15 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (b-a)*1000}'; }
 line="2 123456789010 eni-0a1b2c3d4e5f60001 10.0.1.25 52.95.110.1 49152 443 6 12 5210 1732500000 1732500060 ACCEPT OK"
 start_ms() { # cold|warm, then flowtag args
   local mode=$1; shift
-  local cache="$work/startup-cache" times=() t0 t1
+  # Absolute: BENCH_DIR may be either.
+  local cache times=() t0 t1
+  cache="$(cd "$work" && pwd)/startup-cache"
   rm -rf "$cache"
-  if [ "$mode" = warm ]; then echo "$line" | XDG_CACHE_HOME=$PWD/$cache "$flowtag" -q "$@" > /dev/null; fi
+  if [ "$mode" = warm ]; then echo "$line" | XDG_CACHE_HOME=$cache "$flowtag" -q "$@" > /dev/null; fi
   for _ in $(seq 15); do
     [ "$mode" = cold ] && rm -rf "$cache"
     t0=$(now)
-    echo "$line" | XDG_CACHE_HOME=$PWD/$cache "$flowtag" -q "$@" > /dev/null
+    echo "$line" | XDG_CACHE_HOME=$cache "$flowtag" -q "$@" > /dev/null
     t1=$(now)
     times+=("$(elapsed "$t0" "$t1")")
   done
@@ -80,22 +83,34 @@ echo "workload: $workload"
 echo
 echo "| workers | lines | rec/s (flowtag's rate) | wall s | speed-up (wall) |"
 echo "|---|---|---|---|---|"
-base=""
-for threads in 1 2; do
-  rates=(); walls=()
-  for _ in $(seq 7); do
+# The two worker counts alternate, round by round: this machine's speed
+# drifts by 10-20 % within minutes, which would otherwise land on one side.
+declare -A rates walls
+ratios=()
+for _ in $(seq 7); do
+  round=()
+  for threads in 1 2; do
     t0=$(now)
     summary=$("$flowtag" --threads "$threads" "${data[@]}" "$file" 2>&1 >/dev/null | tail -1)
     t1=$(now)
-    rates+=("$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")")
-    walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}')")
+    rate=$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")
+    rates[$threads]+="$rate "
+    walls[$threads]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') "
+    round+=("$rate")
   done
-  rate=$(printf '%s\n' "${rates[@]}" | median)
-  wall=$(printf '%s\n' "${walls[@]}" | median)
+  ratios+=("$(awk -v a="${round[0]}" -v b="${round[1]}" 'BEGIN{printf "%.3f", b/a}')")
+done
+base=""
+for threads in 1 2; do
+  rate=$(tr ' ' '\n' <<<"${rates[$threads]}" | grep . | median)
+  wall=$(tr ' ' '\n' <<<"${walls[$threads]}" | grep . | median)
   [ -z "$base" ] && base=$wall
   awk -v t="$threads" -v l="$lines" -v r="$rate" -v w="$wall" -v b="$base" \
     'BEGIN{printf "| %d | %d | %.2f M | %.3f | %.2fx |\n", t, l, r/1e6, w, b/w}'
 done
+echo
+sorted=$(printf '%s\n' "${ratios[@]}" | sort -g | tr '\n' ' ')
+echo "speed-up by rate, per round (2 workers / 1 worker): median $(printf '%s\n' "${ratios[@]}" | median); rounds: ${sorted% }"
 
 echo
 rss=$( { /usr/bin/time -f %M "$flowtag" -q --threads 2 "${data[@]}" "$file" > /dev/null; } 2>&1 | tail -1)
