@@ -11,6 +11,9 @@
 #             files below when given (full enrichment), else parse only.
 #   memory:   peak RSS (GNU time %M) of the 2-worker run with the data files.
 #
+# FLOWTAG_BENCH_WORKLOAD picks the lines (see below); FLOWTAG_BENCH_GZIP=1
+# gzips them first.
+#
 # Data files, optional (full-size ones for the published numbers):
 #   FLOWTAG_BENCH_CITY=GeoLite2-City.mmdb FLOWTAG_BENCH_ASN=GeoLite2-ASN.mmdb
 #   FLOWTAG_BENCH_IP_RANGES=ip-ranges.json FLOWTAG_BENCH_ENI=eni.json
@@ -78,6 +81,13 @@ fi
 workload=${FLOWTAG_BENCH_WORKLOAD:-v2}
 file="$work/$workload-$lines.log"
 [ -s "$file" ] || "$gen" "$workload" "$lines" > "$file"
+# FLOWTAG_BENCH_GZIP=1 measures the same lines gzipped, as S3 delivers them:
+# the reader thread then inflates them.
+if [ -n "${FLOWTAG_BENCH_GZIP:-}" ]; then
+  [ -s "$file.gz" ] || gzip -c "$file" > "$file.gz"
+  file="$file.gz"
+  workload="$workload, gzipped"
+fi
 echo
 echo "workload: $workload"
 echo
