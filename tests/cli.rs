@@ -577,6 +577,35 @@ fn truncated_gzip_keeps_what_was_read() {
 }
 
 #[test]
+fn corrupt_gzip_is_an_input_error() {
+    // A wrong CRC-32 in the trailer: every line inflates before the check
+    // fails. A broken deflate stream right after the 10-byte gzip header:
+    // nothing inflates.
+    let mut bad_crc = gzip(numbered_records(50).as_bytes());
+    let crc_at = bad_crc.len() - 8;
+    bad_crc[crc_at] ^= 0xff;
+    let mut bad_stream = gzip(numbered_records(50).as_bytes());
+    bad_stream[10..20].fill(0xff);
+    for (name, data, written, detail) in [
+        ("bad-crc.log.gz", bad_crc, 50, "checksum"),
+        ("bad-stream.log.gz", bad_stream, 0, "deflate"),
+    ] {
+        let path = scratch(name);
+        std::fs::write(&path, data).unwrap();
+        let output = run(&["--no-flow", path.to_str().unwrap()], b"");
+        let text = stderr(&output);
+        assert_eq!(output.status.code(), Some(3), "{text}");
+        assert!(
+            text.contains(&format!("{name}: corrupt gzip data:")) && text.contains(detail),
+            "{text}"
+        );
+        assert!(text.contains(", 1 input errors;"), "{text}");
+        assert_eq!(ndjson(&output.stdout).len(), written);
+        assert_eq!(summary(&output), [written as u64, written as u64, 0, 0, 0]);
+    }
+}
+
+#[test]
 fn plugin_option_runs_a_component_file() {
     // The embedded component, written out, is a valid --plugin.
     let output = flowtag().arg("--version").output().unwrap();
