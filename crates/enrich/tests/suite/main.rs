@@ -6,6 +6,11 @@
 use enrich::{DataFile, DataKind, Enricher, Sources};
 use serde_json::Value;
 
+// The crate's own generator for its unit tests, so that both draw alike.
+#[path = "../../src/test_rng.rs"]
+mod test_rng;
+use test_rng::xorshift;
+
 /// Two VPCs that both use 10.0.0.5.
 const ENIS: &str = r#"{"NetworkInterfaces":[
   {"NetworkInterfaceId":"eni-0aaaaaaaaaaaaaaa1","VpcId":"vpc-a","PrivateIpAddress":"10.0.0.5",
@@ -267,14 +272,6 @@ fn streamed_pieces_and_rest_are_the_whole_output() {
         assert_eq!(out.records, whole.records);
         assert_eq!(out.rejected, whole.rejected);
     }
-}
-
-/// The next value of a xorshift64 generator: reproducible test inputs.
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
 }
 
 /// Default-format lines with IPv4, IPv6 and mixed ends, several protocols,
