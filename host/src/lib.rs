@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod fuzz;
 pub mod input;
+mod output_copy;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;

@@ -626,7 +626,7 @@ fn write_output(
     }
     // Taken out for the moment, so that the guest's memory can be borrowed.
     let mut bytes = std::mem::take(&mut store.data_mut().output.bytes);
-    bytes.extend_from_slice(piece.as_le_slice(&store));
+    crate::output_copy::append_uncached(&mut bytes, piece.as_le_slice(&store));
     store.data_mut().output.bytes = bytes;
     Ok(())
 }
