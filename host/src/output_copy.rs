@@ -7,8 +7,8 @@
 //! allocate every one of those lines in the caches, evicting the endpoint
 //! and interface caches that the next records need, and at line rate a
 //! worker spends much of its time waiting for exactly those. Non-temporal
-//! stores write around the caches: one worker ran 3–4 % faster with
-//! full enrichment (BENCHMARKS.md, enrichment step 20).
+//! stores write around the caches: with full enrichment, one worker ran
+//! 3–6 % faster and two workers 4 % (BENCHMARKS.md, enrichment step 20).
 //!
 //! This is the host's only `unsafe` code. It is small, x86-64 only (SSE2,
 //! which every x86-64 CPU has), and checked against `extend_from_slice` for
