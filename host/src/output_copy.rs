@@ -8,7 +8,9 @@
 //! and interface caches that the next records need, and at line rate a
 //! worker spends much of its time waiting for exactly those. Non-temporal
 //! stores write around the caches: with full enrichment, one worker ran
-//! 3–6 % faster and two workers 4 % (BENCHMARKS.md, enrichment step 20).
+//! 3–8 % faster and two workers 4–6 % (BENCHMARKS.md, enrichment step 20).
+//! The caller uses them only for output many times the size of its input;
+//! for plain parsing they were slower.
 //!
 //! This is the host's only `unsafe` code. It is small, x86-64 only (SSE2,
 //! which every x86-64 CPU has), and checked against `extend_from_slice` for
