@@ -352,3 +352,64 @@ fn reload_under_a_continuous_stream_loses_nothing() {
         "{err}"
     );
 }
+
+/// With enrichment, a batch's output is many times its input and comes to
+/// the host in 32 KiB pieces, which an instance appends around the CPU's
+/// caches from its second batch on (`host/src/output_copy.rs`). A file of a
+/// few hundred lines is read in one chunk and processed in one batch, so it
+/// takes the plain path: the stream run in such files must give the same
+/// bytes as the whole stream cut into batches in several ways.
+#[test]
+fn enriched_output_is_the_same_however_the_stream_is_cut() {
+    let map = scratch("pieces-enis.json");
+    std::fs::write(&map, eni_map("pieces")).unwrap();
+    let map = map.display().to_string();
+    let lines: Vec<String> = (0..10_000)
+        .map(|i| {
+            format!(
+                "2 123456789010 eni-0a1b2c3d4e5f60001 10.0.0.1 10.0.{}.{} {} 443 6 {} {i} 1700000000 1700000060 ACCEPT OK\n",
+                i % 7,
+                i % 250,
+                1024 + i % 60_000,
+                1 + i % 50
+            )
+        })
+        .collect();
+    let cut = |threads: &str, batch: &str, name: &str, text: &str| {
+        let file = scratch(name);
+        std::fs::write(&file, text).unwrap();
+        let file = file.display().to_string();
+        let output = run(
+            &[
+                "--eni-map",
+                &map,
+                "--threads",
+                threads,
+                "--batch-bytes",
+                batch,
+                &file,
+            ],
+            b"",
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        output.stdout
+    };
+    let mut sliced = Vec::new();
+    for (n, slice) in lines.chunks(500).enumerate() {
+        let name = format!("pieces-slice-{n}.log");
+        sliced.extend(cut("1", "1000000", &name, &slice.concat()));
+    }
+    let text = String::from_utf8(sliced.clone()).unwrap();
+    assert_eq!(text.lines().count(), lines.len());
+    let stream = lines.concat();
+    // Enough output per input byte for the host's uncached path (6x).
+    assert!(text.len() > 6 * stream.len(), "{} bytes", text.len());
+    assert!(text.lines().all(|line| line.contains(r#""interface":{"#)));
+    for (threads, batch) in [("1", "65536"), ("2", "65536"), ("2", "20000")] {
+        let whole = cut(threads, batch, "pieces-whole.log", &stream);
+        assert!(
+            whole == sliced,
+            "--threads {threads} --batch-bytes {batch} differs"
+        );
+    }
+}
