@@ -1080,7 +1080,7 @@ fn compiled_component_is_cached_privately() {
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "cache directory mode {mode:o}");
         // Keyed by the wasmtime version.
-        let versions: Vec<String> = std::fs::read_dir(dir.join("modules"))
+        let versions: Vec<String> = std::fs::read_dir(dir.join("wasmtime").join("modules"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();

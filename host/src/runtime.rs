@@ -551,11 +551,15 @@ fn start_ticker(engine: &Engine, needed: bool) -> Ticker {
     Ticker { stop }
 }
 
-/// wasmtime's compilation cache in `directory`, created private to the user.
+/// wasmtime's compilation cache in `directory/wasmtime`, inside a directory
+/// created private to the user.
 fn open_cache(directory: &std::path::Path) -> Result<Cache, String> {
     crate::cache::prepare_private_dir(directory)?;
     let mut config = CacheConfig::new();
-    config.with_directory(directory);
+    // A directory of its own: wasmtime's periodic clean-up deletes whatever
+    // it does not recognise in its cache directory, which took the verified
+    // data files' keys (`directory/verified`) with it.
+    config.with_directory(directory.join("wasmtime"));
     Cache::new(config).map_err(|e| format!("{e:#}"))
 }
 
