@@ -375,10 +375,12 @@ fn enriched_output_is_the_same_however_the_stream_is_cut() {
             )
         })
         .collect();
-    let cut = |threads: &str, batch: &str, name: &str, text: &str| {
+    let write = |name: &str, text: &str| {
         let file = scratch(name);
         std::fs::write(&file, text).unwrap();
-        let file = file.display().to_string();
+        file.display().to_string()
+    };
+    let cut = |threads: &str, batch: &str, file: &str| {
         let output = run(
             &[
                 "--eni-map",
@@ -387,7 +389,7 @@ fn enriched_output_is_the_same_however_the_stream_is_cut() {
                 threads,
                 "--batch-bytes",
                 batch,
-                &file,
+                file,
             ],
             b"",
         );
@@ -396,17 +398,18 @@ fn enriched_output_is_the_same_however_the_stream_is_cut() {
     };
     let mut sliced = Vec::new();
     for (n, slice) in lines.chunks(500).enumerate() {
-        let name = format!("pieces-slice-{n}.log");
-        sliced.extend(cut("1", "1000000", &name, &slice.concat()));
+        let file = write(&format!("pieces-slice-{n}.log"), &slice.concat());
+        sliced.extend(cut("1", "1000000", &file));
     }
-    let text = String::from_utf8(sliced.clone()).unwrap();
+    let text = std::str::from_utf8(&sliced).unwrap();
     assert_eq!(text.lines().count(), lines.len());
     let stream = lines.concat();
     // Enough output per input byte for the host's uncached path (6x).
     assert!(text.len() > 6 * stream.len(), "{} bytes", text.len());
     assert!(text.lines().all(|line| line.contains(r#""interface":{"#)));
+    let whole_file = write("pieces-whole.log", &stream);
     for (threads, batch) in [("1", "65536"), ("2", "65536"), ("2", "20000")] {
-        let whole = cut(threads, batch, "pieces-whole.log", &stream);
+        let whole = cut(threads, batch, &whole_file);
         assert!(
             whole == sliced,
             "--threads {threads} --batch-bytes {batch} differs"
