@@ -539,6 +539,78 @@ fn live_input_is_not_held_back() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
+/// Runs `command` (flowtag, two workers, on open pipes) until one record
+/// has come out, so that every thread exists, and returns the name and
+/// scheduling policy (field 41 of `/proc/PID/task/TID/stat`) of each.
+#[cfg(target_os = "linux")]
+fn thread_policies(mut command: Command) -> Vec<(String, u32)> {
+    let mut child = command
+        .args(["--threads", "2", "--no-flow"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = line_reader(&mut child);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(RECORD.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    lines
+        .recv_timeout(Duration::from_secs(20))
+        .expect("no output while input is paused");
+    let tasks = PathBuf::from(format!("/proc/{}/task", child.id()));
+    let policies = std::fs::read_dir(tasks)
+        .unwrap()
+        .map(|task| {
+            let stat = std::fs::read_to_string(task.unwrap().path().join("stat")).unwrap();
+            // The name is in parentheses and may hold spaces; the fields
+            // after it start with field 3.
+            let (head, rest) = stat.rsplit_once(") ").unwrap();
+            let name = head.split_once(" (").unwrap().1.to_owned();
+            let policy = rest.split(' ').nth(41 - 3).unwrap().parse().unwrap();
+            (name, policy)
+        })
+        .collect();
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    policies
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn threads_run_under_sched_batch_unless_told_or_started_otherwise() {
+    const SCHED_OTHER: u32 = 0;
+    const SCHED_BATCH: u32 = 3;
+    const SCHED_IDLE: u32 = 5;
+    let every_thread_has = |policies: &[(String, u32)], expected: u32, case: &str| {
+        // The main thread, the reader, the dispatcher and two workers at least.
+        assert!(policies.len() >= 5, "{case}: threads {policies:?}");
+        for worker in ["flowtag-worker-", "flowtag-reader", "flowtag-dispatc"] {
+            assert!(
+                policies.iter().any(|(name, _)| name == worker),
+                "{case}: no {worker} thread in {policies:?}"
+            );
+        }
+        assert!(
+            policies.iter().all(|&(_, policy)| policy == expected),
+            "{case}: expected policy {expected} everywhere: {policies:?}"
+        );
+    };
+    every_thread_has(&thread_policies(flowtag()), SCHED_BATCH, "default");
+    let mut normal = flowtag();
+    normal.arg("--no-batch-scheduling");
+    every_thread_has(
+        &thread_policies(normal),
+        SCHED_OTHER,
+        "--no-batch-scheduling",
+    );
+    // Started under another policy (util-linux's chrt execs flowtag in place).
+    let mut idle = Command::new("chrt");
+    idle.args(["--idle", "0", env!("CARGO_BIN_EXE_flowtag")])
+        .env("XDG_CACHE_HOME", test_cache());
+    every_thread_has(&thread_policies(idle), SCHED_IDLE, "chrt --idle");
+}
+
 #[test]
 fn over_long_line_is_rejected_without_stopping() {
     // Longer than the limit by more than a read chunk: the host rejects it

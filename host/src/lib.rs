@@ -10,5 +10,6 @@ mod output_copy;
 pub mod pipeline;
 pub mod report;
 pub mod runtime;
+pub mod sched;
 pub mod verified;
 pub mod worker;
