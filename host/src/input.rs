@@ -22,8 +22,10 @@ const CARRY_ROOM: usize = 16 * 1024;
 const MIN_READ: usize = 8 * 1024;
 
 /// Chunks that may wait in the channel: with [`CHUNK_BYTES`] and
-/// [`CARRY_ROOM`] this bounds read-ahead to about 1.1 MiB.
-pub const CHANNEL_CHUNKS: usize = 4;
+/// [`CARRY_ROOM`] this bounds read-ahead to about 2.1 MiB. Under
+/// `SCHED_BATCH` (`sched.rs`) the reader runs in bursts when every core is
+/// busy: a few milliseconds of input keep the workers fed until its turn.
+pub const CHANNEL_CHUNKS: usize = 8;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 

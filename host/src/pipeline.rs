@@ -87,9 +87,14 @@ impl Default for Options {
 
 impl Options {
     /// Batches and output notes that may exist at once: enough to keep every
-    /// worker busy while the writer waits for the oldest.
+    /// worker busy while the writer waits for the oldest, and, under
+    /// `SCHED_BATCH` (`sched.rs`), while the writer waits for its turn on a
+    /// core (a time slice of a few milliseconds: a few batches per worker).
+    /// With half as many, two workers parsing without enrichment (the
+    /// lightest work, so the helpers matter most) ran 3–5 % slower under
+    /// `SCHED_BATCH` (BENCHMARKS.md, host section).
     pub fn in_flight(&self) -> usize {
-        2 * self.threads.max(1) + 2
+        4 * self.threads.max(1) + 4
     }
 }
 
