@@ -585,10 +585,10 @@ fn threads_run_under_sched_batch_unless_told_or_started_otherwise() {
     let every_thread_has = |policies: &[(String, u32)], expected: u32, case: &str| {
         // The main thread, the reader, the dispatcher and two workers at least.
         assert!(policies.len() >= 5, "{case}: threads {policies:?}");
-        for worker in ["flowtag-worker-", "flowtag-reader", "flowtag-dispatc"] {
+        for thread in ["flowtag-worker-", "flowtag-reader", "flowtag-dispatc"] {
             assert!(
-                policies.iter().any(|(name, _)| name == worker),
-                "{case}: no {worker} thread in {policies:?}"
+                policies.iter().any(|(name, _)| name == thread),
+                "{case}: no {thread} thread in {policies:?}"
             );
         }
         assert!(
@@ -605,6 +605,10 @@ fn threads_run_under_sched_batch_unless_told_or_started_otherwise() {
         "--no-batch-scheduling",
     );
     // Started under another policy (util-linux's chrt execs flowtag in place).
+    assert!(
+        Command::new("chrt").arg("--version").output().is_ok(),
+        "this test needs chrt (util-linux) to start flowtag under SCHED_IDLE"
+    );
     let mut idle = Command::new("chrt");
     idle.args(["--idle", "0", env!("CARGO_BIN_EXE_flowtag")])
         .env("XDG_CACHE_HOME", test_cache());

@@ -13,7 +13,7 @@
 //! not notice; on an idle core nothing changes. The reader's read-ahead and
 //! the batches in flight are deep enough to cover such a wait
 //! (`input::CHANNEL_CHUNKS`, `pipeline::Options::in_flight`): with the
-//! shallower ones before, plain parsing on two workers lost 3–5 %.
+//! shallower ones before, plain parsing on two workers lost 2–4 %.
 //!
 //! Threads inherit the policy of the thread that creates them, so `main`
 //! switches before it starts any. A policy chosen by whoever started
@@ -41,7 +41,7 @@ pub enum Scheduling {
 /// The system call's error (a sandbox may forbid it); the policy is then
 /// unchanged, and flowtag runs as well as before this existed.
 pub fn prefer_batch() -> io::Result<Scheduling> {
-    linux::prefer_batch()
+    platform::prefer_batch()
 }
 
 /// The `--verbose` line for what [`prefer_batch`] did (`None`: it was not
@@ -59,7 +59,7 @@ pub fn describe(outcome: Option<&io::Result<Scheduling>>) -> String {
 
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-mod linux {
+mod platform {
     use super::Scheduling;
     use std::io;
 
@@ -84,7 +84,7 @@ mod linux {
 }
 
 #[cfg(not(target_os = "linux"))]
-mod linux {
+mod platform {
     pub(super) fn prefer_batch() -> std::io::Result<super::Scheduling> {
         Ok(super::Scheduling::Unsupported)
     }
