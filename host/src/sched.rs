@@ -8,9 +8,12 @@
 //! core falls idle. The nice value and the share of CPU stay the same. The
 //! same run then took about 2,300 context switches, 3.5 % less CPU time, and
 //! two workers ran 3 % faster; one worker, whose helpers have the other core
-//! to themselves, ran as before (BENCHMARKS.md, host section). A wake-up can
-//! wait a few milliseconds when every core is busy, which a log pipeline does
-//! not notice; on an idle core nothing changes. The reader's read-ahead and
+//! to themselves, ran as before (BENCHMARKS.md, host section). The price is
+//! latency while every core is busy with other processes: a wake-up waits
+//! for a time slice to end, and a record fed alone took up to 7 ms (median;
+//! 15 ms at the 99th percentile) instead of 0.16 ms. A log pipeline does not
+//! notice that; `--no-batch-scheduling` is there for one that does. With a
+//! core to spare nothing changes. The reader's read-ahead and
 //! the batches in flight are deep enough to cover such a wait
 //! (`input::CHANNEL_CHUNKS`, `pipeline::Options::in_flight`): with the
 //! shallower ones before, plain parsing on two workers lost 2–4 %.
