@@ -92,7 +92,7 @@ impl Options {
     /// core (a time slice of a few milliseconds: a few batches per worker).
     /// With half as many, two workers parsing without enrichment (the
     /// lightest work, so the helpers matter most) ran 2–4 % slower under
-    /// `SCHED_BATCH` (BENCHMARKS.md, host section).
+    /// `SCHED_BATCH` in three sets of four (BENCHMARKS.md, host section).
     pub fn in_flight(&self) -> usize {
         4 * self.threads.max(1) + 4
     }

@@ -16,7 +16,8 @@
 //! core to spare nothing changes. The reader's read-ahead and
 //! the batches in flight are deep enough to cover such a wait
 //! (`input::CHANNEL_CHUNKS`, `pipeline::Options::in_flight`): with the
-//! shallower ones before, plain parsing on two workers lost 2–4 %.
+//! shallower ones before, plain parsing on two workers lost 2–4 % in three
+//! sets of four.
 //!
 //! Threads inherit the policy of the thread that creates them, so `main`
 //! switches before it starts any. A policy chosen by whoever started
