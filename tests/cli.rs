@@ -494,8 +494,17 @@ fn send_signal(child: &Child, signal: &str) {
 /// Starts flowtag with `args` on pipes that stay open: the child, its
 /// stdout lines (see [`line_reader`]) and its stdin.
 fn spawn_live(args: &[&str]) -> (Child, mpsc::Receiver<String>, std::process::ChildStdin) {
-    let mut child = flowtag()
-        .args(args)
+    let mut command = flowtag();
+    command.args(args);
+    spawn_live_command(command)
+}
+
+/// [`spawn_live`] for a command of its own (e.g. flowtag started by another
+/// program).
+fn spawn_live_command(
+    mut command: Command,
+) -> (Child, mpsc::Receiver<String>, std::process::ChildStdin) {
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -544,15 +553,8 @@ fn live_input_is_not_held_back() {
 /// scheduling policy (field 41 of `/proc/PID/task/TID/stat`) of each.
 #[cfg(target_os = "linux")]
 fn thread_policies(mut command: Command) -> Vec<(String, u32)> {
-    let mut child = command
-        .args(["--threads", "2", "--no-flow"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let lines = line_reader(&mut child);
-    let mut stdin = child.stdin.take().unwrap();
+    command.args(["--threads", "2", "--no-flow"]);
+    let (mut child, lines, mut stdin) = spawn_live_command(command);
     stdin.write_all(RECORD.as_bytes()).unwrap();
     stdin.flush().unwrap();
     lines

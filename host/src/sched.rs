@@ -13,11 +13,12 @@
 //! for a time slice to end, and a record fed alone took up to 7 ms (median;
 //! 15 ms at the 99th percentile) instead of 0.16 ms. A log pipeline does not
 //! notice that; `--no-batch-scheduling` is there for one that does. With a
-//! core to spare nothing changes. The reader's read-ahead and
-//! the batches in flight are deep enough to cover such a wait
-//! (`input::CHANNEL_CHUNKS`, `pipeline::Options::in_flight`): with the
-//! shallower ones before, plain parsing on two workers lost 2–4 % in three
-//! sets of four.
+//! core to spare nothing changes.
+//!
+//! The reader's read-ahead and the batches in flight are deep enough to
+//! cover such a wait (`input::CHANNEL_CHUNKS`,
+//! `pipeline::Options::in_flight`): with the shallower ones before, plain
+//! parsing on two workers lost 2–4 % in three sets of four.
 //!
 //! Threads inherit the policy of the thread that creates them, so `main`
 //! switches before it starts any. A policy chosen by whoever started
