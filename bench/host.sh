@@ -12,7 +12,10 @@
 #   memory:   peak RSS (GNU time %M) of the 2-worker run with the data files.
 #
 # FLOWTAG_BENCH_WORKLOAD picks the lines (see below); FLOWTAG_BENCH_GZIP=1
-# gzips them first.
+# gzips them first. FLOWTAG_BENCH_PAIR=1 adds to every round two one-worker
+# processes started together on the same file: their added rates show what
+# two copies of the work get from this machine with nothing shared but the
+# cores, the ceiling for the two workers' speed-up.
 #
 # Data files, optional (full-size ones for the published numbers):
 #   FLOWTAG_BENCH_CITY=GeoLite2-City.mmdb FLOWTAG_BENCH_ASN=GeoLite2-ASN.mmdb
@@ -96,19 +99,30 @@ echo "|---|---|---|---|---|"
 # The two worker counts alternate, round by round: this machine's speed
 # drifts by 10-20 % within minutes, which would otherwise land on one side.
 declare -A rates walls
-ratios=()
+ratios=() pair_ratios=() against_pair=()
+rate_of() { sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$1"; }
+pair_dir=$(mktemp -d)
+trap 'rm -rf "$pair_dir"' EXIT
 for _ in $(seq 7); do
   round=()
   for threads in 1 2; do
     t0=$(now)
     summary=$("$flowtag" --threads "$threads" "${data[@]}" "$file" 2>&1 >/dev/null | tail -1)
     t1=$(now)
-    rate=$(sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$summary")
+    rate=$(rate_of "$summary")
     rates[$threads]+="$rate "
     walls[$threads]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') "
     round+=("$rate")
   done
   ratios+=("$(awk -v a="${round[0]}" -v b="${round[1]}" 'BEGIN{printf "%.3f", b/a}')")
+  if [ -n "${FLOWTAG_BENCH_PAIR:-}" ]; then
+    "$flowtag" --threads 1 "${data[@]}" "$file" 2> "$pair_dir/a" > /dev/null &
+    "$flowtag" --threads 1 "${data[@]}" "$file" 2> "$pair_dir/b" > /dev/null
+    wait
+    pair=$(( $(rate_of "$(tail -1 "$pair_dir/a")") + $(rate_of "$(tail -1 "$pair_dir/b")") ))
+    pair_ratios+=("$(awk -v a="${round[0]}" -v p="$pair" 'BEGIN{printf "%.3f", p/a}')")
+    against_pair+=("$(awk -v b="${round[1]}" -v p="$pair" 'BEGIN{printf "%.3f", b/p}')")
+  fi
 done
 base=""
 for threads in 1 2; do
@@ -121,6 +135,12 @@ done
 echo
 sorted=$(printf '%s\n' "${ratios[@]}" | sort -g | tr '\n' ' ')
 echo "speed-up by rate, per round (2 workers / 1 worker): median $(printf '%s\n' "${ratios[@]}" | median); rounds: ${sorted% }"
+if [ ${#pair_ratios[@]} -gt 0 ]; then
+  sorted=$(printf '%s\n' "${pair_ratios[@]}" | sort -g | tr '\n' ' ')
+  echo "two one-worker processes at once, added rates / 1 worker: median $(printf '%s\n' "${pair_ratios[@]}" | median); rounds: ${sorted% }"
+  sorted=$(printf '%s\n' "${against_pair[@]}" | sort -g | tr '\n' ' ')
+  echo "2 workers / the two processes: median $(printf '%s\n' "${against_pair[@]}" | median); rounds: ${sorted% }"
+fi
 
 echo
 rss=$( { /usr/bin/time -f %M "$flowtag" -q --threads 2 "${data[@]}" "$file" > /dev/null; } 2>&1 | tail -1)
