@@ -101,8 +101,10 @@ echo "|---|---|---|---|---|"
 declare -A rates walls
 ratios=() pair_ratios=() against_pair=()
 rate_of() { sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$1"; }
-pair_dir=$(mktemp -d)
-trap 'rm -rf "$pair_dir"' EXIT
+if [ -n "${FLOWTAG_BENCH_PAIR:-}" ]; then
+  pair_dir=$(mktemp -d)
+  trap 'rm -rf "$pair_dir"' EXIT
+fi
 for _ in $(seq 7); do
   round=()
   for threads in 1 2; do
@@ -118,7 +120,7 @@ for _ in $(seq 7); do
   if [ -n "${FLOWTAG_BENCH_PAIR:-}" ]; then
     "$flowtag" --threads 1 "${data[@]}" "$file" 2> "$pair_dir/a" > /dev/null &
     "$flowtag" --threads 1 "${data[@]}" "$file" 2> "$pair_dir/b" > /dev/null
-    wait
+    wait "$!"
     pair=$(( $(rate_of "$(tail -1 "$pair_dir/a")") + $(rate_of "$(tail -1 "$pair_dir/b")") ))
     pair_ratios+=("$(awk -v a="${round[0]}" -v p="$pair" 'BEGIN{printf "%.3f", p/a}')")
     against_pair+=("$(awk -v b="${round[1]}" -v p="$pair" 'BEGIN{printf "%.3f", b/p}')")
@@ -133,13 +135,17 @@ for threads in 1 2; do
     'BEGIN{printf "| %d | %d | %.2f M | %.3f | %.2fx |\n", t, l, r/1e6, w, b/w}'
 done
 echo
-sorted=$(printf '%s\n' "${ratios[@]}" | sort -g | tr '\n' ' ')
-echo "speed-up by rate, per round (2 workers / 1 worker): median $(printf '%s\n' "${ratios[@]}" | median); rounds: ${sorted% }"
+# per_round LABEL VALUE…: the median and the sorted values of the rounds.
+per_round() {
+  local label=$1; shift
+  local sorted
+  sorted=$(printf '%s\n' "$@" | sort -g | tr '\n' ' ')
+  echo "$label: median $(printf '%s\n' "$@" | median); rounds: ${sorted% }"
+}
+per_round "speed-up by rate, per round (2 workers / 1 worker)" "${ratios[@]}"
 if [ ${#pair_ratios[@]} -gt 0 ]; then
-  sorted=$(printf '%s\n' "${pair_ratios[@]}" | sort -g | tr '\n' ' ')
-  echo "two one-worker processes at once, added rates / 1 worker: median $(printf '%s\n' "${pair_ratios[@]}" | median); rounds: ${sorted% }"
-  sorted=$(printf '%s\n' "${against_pair[@]}" | sort -g | tr '\n' ' ')
-  echo "2 workers / the two processes: median $(printf '%s\n' "${against_pair[@]}" | median); rounds: ${sorted% }"
+  per_round "two one-worker processes at once, added rates / 1 worker" "${pair_ratios[@]}"
+  per_round "2 workers / the two processes" "${against_pair[@]}"
 fi
 
 echo
