@@ -15,7 +15,8 @@
 # gzips them first. FLOWTAG_BENCH_PAIR=1 adds to every round two one-worker
 # processes started together on the same file: their added rates show what
 # two copies of the work get from this machine with nothing shared but the
-# cores, the ceiling for the two workers' speed-up.
+# cores, the ceiling for the two workers' speed-up. Both switches are on
+# only when set to 1 (0 or unset: off).
 #
 # Data files, optional (full-size ones for the published numbers):
 #   FLOWTAG_BENCH_CITY=GeoLite2-City.mmdb FLOWTAG_BENCH_ASN=GeoLite2-ASN.mmdb
@@ -86,7 +87,7 @@ file="$work/$workload-$lines.log"
 [ -s "$file" ] || "$gen" "$workload" "$lines" > "$file"
 # FLOWTAG_BENCH_GZIP=1 measures the same lines gzipped, as S3 delivers them:
 # the reader thread then inflates them.
-if [ -n "${FLOWTAG_BENCH_GZIP:-}" ]; then
+if [ "${FLOWTAG_BENCH_GZIP:-0}" = 1 ]; then
   [ -s "$file.gz" ] || gzip -c "$file" > "$file.gz"
   file="$file.gz"
   workload="$workload, gzipped"
@@ -101,7 +102,7 @@ echo "|---|---|---|---|---|"
 declare -A rates walls
 ratios=() pair_ratios=() against_pair=()
 rate_of() { sed -E 's/.* ([0-9]+) records\/s.*/\1/' <<<"$1"; }
-if [ -n "${FLOWTAG_BENCH_PAIR:-}" ]; then
+if [ "${FLOWTAG_BENCH_PAIR:-0}" = 1 ]; then
   pair_dir=$(mktemp -d)
   trap 'rm -rf "$pair_dir"' EXIT
 fi
@@ -117,7 +118,7 @@ for _ in $(seq 7); do
     round+=("$rate")
   done
   ratios+=("$(awk -v a="${round[0]}" -v b="${round[1]}" 'BEGIN{printf "%.3f", b/a}')")
-  if [ -n "${FLOWTAG_BENCH_PAIR:-}" ]; then
+  if [ "${FLOWTAG_BENCH_PAIR:-0}" = 1 ]; then
     "$flowtag" --threads 1 "${data[@]}" "$file" 2> "$pair_dir/a" > /dev/null &
     "$flowtag" --threads 1 "${data[@]}" "$file" 2> "$pair_dir/b" > /dev/null
     wait "$!"
