@@ -323,14 +323,15 @@ impl ObjectCache {
         let offset = self.arena.len() as u32;
         let new_body = &self.scratch[body];
         let mut body_start = offset + HEADER as u32;
-        let mut share = None;
+        // Where the bodies table is to list a body not seen before.
+        let mut new_distinct = None;
         if !new_body.is_empty() {
             let hash = body_hash(new_body);
             match probe(&self.bodies, hash, |holder| {
                 self.body_at(holder) == new_body
             }) {
                 (_, Some(holder)) => body_start = read_u32(&self.arena, holder as usize + 28),
-                (index, None) => share = Some((index, hash)),
+                (index, None) => new_distinct = Some((index, hash)),
             }
         }
         self.arena.extend_from_slice(&key.to_le_bytes());
@@ -342,7 +343,7 @@ impl ObjectCache {
         self.arena
             .extend_from_slice(&(new_body.len() as u32).to_le_bytes());
         self.arena.extend_from_slice(&body_start.to_le_bytes());
-        if let Some((index, hash)) = share {
+        if let Some((index, hash)) = new_distinct {
             self.arena.extend_from_slice(new_body);
             self.bodies[index] = ((hash >> 32) << 32) | u64::from(offset);
             self.distinct_bodies += 1;
